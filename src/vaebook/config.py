@@ -1,0 +1,98 @@
+"""Run profiles, seeds and cache locations: the one place the environment is read.
+
+Every notebook calls :func:`get_profile` once and takes its data sizes and epochs from the
+returned :class:`Profile`. A profile changes *sizes*, never code paths: ``quick`` runs every cell
+of every notebook in about a minute on 2 CPU cores (what CI runs); ``full`` is what the published
+book shows.
+
+Environment variables
+---------------------
+``VAEBOOK_PROFILE``
+    ``quick`` or ``full`` (default ``full``).
+``VAEBOOK_CACHE_DIR``
+    Where trained models are stored by :mod:`vaebook.zoo` (default ``~/.cache/vaebook``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+PROFILE_ENV = "VAEBOOK_PROFILE"
+CACHE_DIR_ENV = "VAEBOOK_CACHE_DIR"
+DEFAULT_PROFILE = "full"
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and epochs of one run profile."""
+
+    name: str
+    n_train: int  # at most this many training images (fewer if the data set is smaller)
+    n_test: int  # at most this many test images
+    epochs: int  # epochs for a chapter's main models
+    sweep_epochs: int  # epochs for each model of a sweep (latent sizes, beta values, ...)
+    batch_size: int  # mini-batch size used by every chapter
+    iw_samples: tuple[int, ...]  # K values for importance-sampled log-likelihood estimates
+    n_eval: int  # test images used for the (costly) importance-sampled estimates
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        n_train=2000,
+        n_test=500,
+        epochs=3,
+        sweep_epochs=2,
+        batch_size=128,
+        iw_samples=(1, 10, 100),
+        n_eval=100,
+    ),
+    "full": Profile(
+        name="full",
+        n_train=60000,
+        n_test=10000,
+        epochs=40,
+        sweep_epochs=20,
+        batch_size=128,
+        iw_samples=(1, 10, 100, 1000),
+        n_eval=1000,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile called ``name``, or the one named by ``$VAEBOOK_PROFILE``.
+
+    Raises ``ValueError`` for an unknown name, listing the known ones.
+    """
+    if name is None:
+        name = os.environ.get(PROFILE_ENV, DEFAULT_PROFILE).strip() or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise ValueError(
+            f"unknown run profile {name!r} (from {PROFILE_ENV} or the argument); "
+            f"expected one of {sorted(PROFILES)}"
+        )
+    return PROFILES[name]
+
+
+def cache_dir() -> Path:
+    """Folder where :mod:`vaebook.zoo` keeps trained models (created on first use)."""
+    path = Path(os.environ.get(CACHE_DIR_ENV, Path.home() / ".cache" / "vaebook")).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def set_seed(seed: int = DEFAULT_SEED) -> int:
+    """Seed Python, NumPy and the Keras backend at once; returns the seed for printing."""
+    import keras
+
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    keras.utils.set_random_seed(seed)
+    return seed

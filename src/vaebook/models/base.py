@@ -1,0 +1,52 @@
+"""What the autoencoder and the VAE share: an encoder, a decoder, and saving both."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from ..data import check_images
+
+
+class EncoderDecoder(keras.Model):
+    """A ``keras.Model`` made of two sub-models, ``encoder`` and ``decoder``.
+
+    ``get_config``/``from_config`` serialise both networks, so ``model.save("m.keras")`` and
+    ``keras.saving.load_model`` round-trip the whole model.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        # Both sub-networks are functional models, built when created, so this model is too.
+        self.built = True
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.decoder.inputs[0].shape[-1])
+
+    def decode(self, z) -> np.ndarray:
+        """Pixel probabilities sigmoid(decoder(z)) for codes z (batch, latent_dim): (batch, 28, 28, 1)."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (N, {self.latent_dim}), got {z.shape}")
+        return keras.ops.convert_to_numpy(keras.ops.sigmoid(self.decoder(z, training=False)))
+
+    def _checked(self, x):
+        return check_images(x, "x")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            encoder=keras.saving.serialize_keras_object(self.encoder),
+            decoder=keras.saving.serialize_keras_object(self.decoder),
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        return cls(**config)

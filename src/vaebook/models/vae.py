@@ -1,0 +1,151 @@
+r"""The variational autoencoder, one class for every chapter.
+
+A VAE is an encoder q(z | x) = N(z_mean, diag(exp(z_log_var))), a decoder p(x | z) = Bernoulli(
+sigmoid(logits)) and a prior p(z) = N(0, I). It is trained by maximising the ELBO
+
+.. math::
+    \mathcal L_\beta(x) = \mathbb E_{q(z\mid x)}[\log p(x\mid z)] - \beta\,\mathrm{KL}(q(z\mid x)\,\|\,p(z))
+
+(β = 1 is the ordinary VAE; other β give the β-VAE of Chapter 3). The architecture comes from the
+encoder and decoder passed in, so the convolutional VAE is ``VAE(build_encoder(16, "conv"), ...)``,
+not another class.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from .. import losses
+from .base import EncoderDecoder
+
+
+@keras.saving.register_keras_serializable(package="vaebook")
+class Sampling(layers.Layer):
+    r"""The reparameterisation trick: z = z_mean + exp(z_log_var / 2) * epsilon, epsilon ~ N(0, I).
+
+    exp(z_log_var / 2) is the standard deviation sigma (exp(z_log_var) would be the variance).
+    Writing z as a deterministic function of (z_mean, z_log_var) and parameter-free noise lets
+    gradients flow through the sample into the encoder.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="vaebook")
+class VAE(EncoderDecoder):
+    """``VAE(encoder, decoder, beta=1.0)``.
+
+    Args:
+        encoder: maps (batch, 28, 28, 1) to ``[z_mean, z_log_var]``, each (batch, latent_dim).
+        decoder: maps (batch, latent_dim) to logits (batch, 28, 28, 1).
+        beta: weight of the KL term in the training loss (β-VAE); the reported ``elbo`` is always
+            the true bound (β = 1), so models trained with different β stay comparable.
+        seed: seed of the sampling noise.
+
+    ``fit`` reports, averaged over the batch and in nats per image: ``loss`` (-L_β), ``elbo``,
+    ``reconstruction`` (-E_q log p(x|z)) and ``kl``; the same with ``val_`` on validation data.
+    """
+
+    def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
+        super().__init__(encoder, decoder, **kwargs)
+        beta = float(beta)
+        if not np.isfinite(beta) or beta < 0:
+            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+        if len(encoder.outputs) != 2:
+            raise ValueError(
+                "a VAE needs a variational encoder returning [z_mean, z_log_var]; "
+                f"got one with {len(encoder.outputs)} output(s) (use variational=True)"
+            )
+        self.beta = beta
+        self.seed = seed
+        self.sampling = Sampling(seed=seed, name="sampling")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.elbo_tracker = keras.metrics.Mean(name="elbo")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+
+    @property
+    def metrics(self):
+        # Listed here so Keras resets them at the start of every epoch.
+        return [self.loss_tracker, self.elbo_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def call(self, x, training=False):
+        """Logits of the decoder for one sample z ~ q(z | x): (batch, 28, 28, 1)."""
+        z_mean, z_log_var = self.encoder(x, training=training)
+        return self.decoder(self.sampling([z_mean, z_log_var]), training=training)
+
+    def compute_terms(self, x, training=False):
+        """Per-example terms of the objective, each (batch,), in nats."""
+        z_mean, z_log_var = self.encoder(x, training=training)
+        z = self.sampling([z_mean, z_log_var])  # a sample, never the mean, during training
+        logits = self.decoder(z, training=training)
+        log_likelihood = losses.bernoulli_log_likelihood(x, logits)
+        kl = losses.kl_divergence_standard_normal(z_mean, z_log_var)
+        return {
+            "reconstruction": -log_likelihood,
+            "kl": kl,
+            "elbo": log_likelihood - kl,
+            "loss": -log_likelihood + self.beta * kl,
+        }
+
+    def _update_trackers(self, terms):
+        # The batch mean happens here, once, for every reported number.
+        self.loss_tracker.update_state(terms["loss"])
+        self.elbo_tracker.update_state(terms["elbo"])
+        self.reconstruction_tracker.update_state(terms["reconstruction"])
+        self.kl_tracker.update_state(terms["kl"])
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def train_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            terms = self.compute_terms(x, training=True)
+            loss = ops.mean(terms["loss"])
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return self._update_trackers(terms)
+
+    def test_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._update_trackers(self.compute_terms(x, training=False))
+
+    # Convenience methods for notebooks: NumPy in, NumPy out, batched, inputs validated.
+
+    def encode(self, x, batch_size=256):
+        """Posterior parameters of images x (N, 28, 28, 1): (z_mean, z_log_var), each (N, latent_dim)."""
+        z_mean, z_log_var = self.encoder.predict(self._checked(x), batch_size=batch_size, verbose=0)
+        return np.asarray(z_mean), np.asarray(z_log_var)
+
+    def reconstruct(self, x, batch_size=256):
+        """Pixel probabilities of the decoded posterior mean: (N, 28, 28, 1)."""
+        z_mean, _ = self.encode(x, batch_size)
+        return self.decode(z_mean)
+
+    def sample(self, num_samples: int, seed: int = 0):
+        """Pixel probabilities of decoded prior samples z ~ N(0, I): (num_samples, 28, 28, 1)."""
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
+        z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
+        return self.decode(z.astype(np.float32))
+
+    def evaluate_terms(self, x, batch_size=256):
+        """Test-set averages of elbo, reconstruction and kl (nats per image), one sample each."""
+        results = self.evaluate(self._checked(x), batch_size=batch_size, verbose=0, return_dict=True)
+        return {name: float(value) for name, value in results.items()}
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta, "seed": self.seed}

@@ -1,0 +1,146 @@
+"""Training with ``model.fit``: a compact progress display and a divergence guard.
+
+``fit`` is a thin wrapper around ``keras.Model.fit``. It adds what a book needs and Keras leaves
+out: input validation, a fresh optimizer per model (never a global one), a few progress lines
+instead of one per epoch, the time per epoch, and a hard stop with a clear message when the loss
+or the weights stop being finite (so no NaN model is ever cached).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+import numpy as np
+
+from . import losses
+from .data import check_images
+from .models import VAE
+
+DEFAULT_LEARNING_RATE = 1e-3
+DEFAULT_BATCH_SIZE = 128
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became NaN or infinite during training."""
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training by raising :class:`TrainingDiverged` as soon as the loss is not finite."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingDiverged(
+                f"training diverged: loss is {float(loss)} at epoch {self._epoch + 1}, "
+                f"batch {batch + 1}; lower the learning rate or check the inputs"
+            )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        for weight in self.model.weights:
+            if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
+                raise TrainingDiverged(
+                    f"training diverged: weight {weight.path} is not finite after epoch {epoch + 1}"
+                )
+
+
+class CompactProgress(keras.callbacks.Callback):
+    """Prints about ``lines`` lines for a whole run, with every logged metric and seconds/epoch."""
+
+    def __init__(self, epochs: int, lines: int = 4, label: str = ""):
+        super().__init__()
+        self.every = max(1, math.ceil(epochs / max(1, lines)))
+        self.epochs = epochs
+        self.label = f"{label}: " if label else ""
+        self.epoch_seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds.append(time.perf_counter() - self._start)
+        if (epoch + 1) % self.every == 0 or epoch + 1 == self.epochs:
+            values = ", ".join(f"{name} {value:.2f}" for name, value in (logs or {}).items())
+            print(
+                f"{self.label}epoch {epoch + 1}/{self.epochs}: {values} "
+                f"({self.epoch_seconds[-1]:.1f} s/epoch)"
+            )
+
+
+def compile_model(model: keras.Model, learning_rate: float = DEFAULT_LEARNING_RATE) -> keras.Model:
+    """Compile with its own Adam optimizer; an autoencoder also gets the reconstruction loss."""
+    if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < 1):
+        raise ValueError(f"learning_rate must be a number in (0, 1), got {learning_rate!r}")
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    if isinstance(model, VAE):
+        model.compile(optimizer=optimizer)  # the VAE computes its own loss in train_step
+    else:
+        model.compile(optimizer=optimizer, loss=losses.reconstruction_loss)
+    return model
+
+
+def fit(
+    model: keras.Model,
+    x_train,
+    x_val=None,
+    *,
+    epochs: int,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    learning_rate: float = DEFAULT_LEARNING_RATE,
+    targets_train=None,
+    targets_val=None,
+    lines: int = 4,
+    label: str = "",
+) -> dict[str, list[float]]:
+    """Train ``model`` and return its history: metric name -> one value per epoch.
+
+    Args:
+        model: an :class:`~vaebook.models.Autoencoder` or :class:`~vaebook.models.VAE`; compiled
+            here with Adam(``learning_rate``) unless it is compiled already.
+        x_train, x_val: images (N, 28, 28, 1) in [0, 1]; ``x_val`` adds ``val_*`` metrics.
+        targets_train, targets_val: what an autoencoder should reconstruct (default: the inputs;
+            clean images when the inputs are noisy, for a denoising autoencoder).
+        epochs, batch_size: passes over the data and images per gradient step.
+        lines: about how many progress lines to print for the whole run.
+
+    The history also holds ``epoch_seconds``. Raises :class:`TrainingDiverged` if the loss or
+    weights become non-finite, ``ValueError`` for bad images or settings.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    x_train = check_images(x_train, "x_train")
+    is_vae = isinstance(model, VAE)
+    if is_vae:
+        y_train = None
+    else:
+        y_train = x_train if targets_train is None else check_images(targets_train, "targets_train")
+    validation = None
+    if x_val is not None:
+        x_val = check_images(x_val, "x_val")
+        if is_vae:
+            validation = (x_val,)
+        else:
+            y_val = x_val if targets_val is None else check_images(targets_val, "targets_val")
+            validation = (x_val, y_val)
+    if not model.compiled:
+        compile_model(model, learning_rate)
+    progress = CompactProgress(epochs, lines=lines, label=label)
+    history = model.fit(
+        x_train,
+        y_train,
+        validation_data=validation,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=[DivergenceGuard(), progress],
+    )
+    result = {name: [float(v) for v in values] for name, values in history.history.items()}
+    result["epoch_seconds"] = progress.epoch_seconds
+    return result

