@@ -13,9 +13,34 @@ Modules, in the order the book meets them:
 """
 
 import os
+import sys
 
-# TensorFlow's C++ start-up chatter would otherwise land on every executed page.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hides TensorFlow's INFO/WARNING/ERROR logs
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with C-level stderr silenced for the duration of the import.
+
+    While its shared libraries load, TensorFlow's CUDA stub writes "Could not find cuda drivers"
+    straight to file descriptor 2, before any log level applies, and the line would otherwise land
+    on every executed page of a CPU-only build. Python exceptions are unaffected: a failed import
+    restores stderr and raises as usual.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_import_tensorflow_quietly()
 
 __version__ = "0.1.0"

@@ -31,9 +31,12 @@ def _check_positive_int(name, value):
         raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
-def log_importance_weights(vae, x, num_samples: int, batch_size: int = 100,
-                           sample_chunk: int = 100, seed: int = 0) -> np.ndarray:
-    r"""log w_k = log p(x | z_k) + log p(z_k) - log q(z_k | x) for z_k ~ q(z | x).
+def posterior_sample_terms(vae, x, num_samples: int, batch_size: int = 100,
+                           sample_chunk: int = 100, seed: int = 0):
+    r"""Draw K samples z_k ~ q(z | x) per image and return, each (N, K) float64 in nats,
+
+    * ``log_px_given_z``: log p(x | z_k), the decoder's Bernoulli log-likelihood, and
+    * ``log_prior_ratio``: log p(z_k) - log q(z_k | x).
 
     Args:
         vae: a trained :class:`vaebook.models.VAE`.
@@ -41,11 +44,9 @@ def log_importance_weights(vae, x, num_samples: int, batch_size: int = 100,
         num_samples: K, samples per image.
         batch_size: images decoded together; ``batch_size * sample_chunk`` decoder passes are held
             in memory at once (100 x 100 x 784 floats = 31 MB).
-        sample_chunk: samples per image drawn together.
-        seed: seed of the sampling noise, so results are reproducible.
-
-    Returns:
-        (N, K) float64 log weights, in nats.
+        sample_chunk: samples per image decoded together.
+        seed: seed of the sampling noise. The noise is drawn per image batch (B x K x J floats,
+            6 MB for K = 1000, J = 16), so the result does not depend on ``sample_chunk``.
     """
     x = check_images(x, "x")
     for name, value in [("num_samples", num_samples), ("batch_size", batch_size),
@@ -54,28 +55,35 @@ def log_importance_weights(vae, x, num_samples: int, batch_size: int = 100,
     rng = np.random.default_rng(seed)
     z_mean, z_log_var = vae.encode(x)  # (N, J) each
     latent_dim = z_mean.shape[1]
-    log_weights = np.empty((len(x), num_samples), dtype=np.float64)
+    log_px_given_z = np.empty((len(x), num_samples), dtype=np.float64)
+    log_prior_ratio = np.empty_like(log_px_given_z)
     for start in range(0, len(x), batch_size):
         images = x[start:start + batch_size]  # (B, 28, 28, 1)
         mean, log_var = z_mean[start:start + batch_size], z_log_var[start:start + batch_size]
         n_images = len(images)
-        # Drawn once per image batch (B x K x J floats, 6 MB for K = 1000, J = 16), so the result
-        # does not depend on how the samples are chunked.
         noise = rng.standard_normal((num_samples, n_images, latent_dim)).astype(np.float32)
         for k0 in range(0, num_samples, sample_chunk):
             k = min(sample_chunk, num_samples - k0)
-            epsilon = noise[k0:k0 + k]  # (k, B, J)
-            z = (mean + np.exp(0.5 * log_var) * epsilon).reshape(k * n_images, latent_dim)
+            z = (mean + np.exp(0.5 * log_var) * noise[k0:k0 + k]).reshape(k * n_images, latent_dim)
             logits = vae.decoder(z, training=False)  # (k*B, 28, 28, 1)
             repeated = np.tile(images, (k, 1, 1, 1))  # sample-major, matches z's order
-            log_p_x_given_z = losses.bernoulli_log_likelihood(repeated, logits)
-            log_p_z = losses.standard_normal_log_density(z)
-            log_q_z = losses.gaussian_log_likelihood(
-                z, np.tile(mean, (k, 1)), np.tile(log_var, (k, 1))
-            )
-            log_w = ops.convert_to_numpy(log_p_x_given_z + log_p_z - log_q_z)
-            log_weights[start:start + n_images, k0:k0 + k] = log_w.reshape(k, n_images).T
-    return log_weights
+            log_lik = losses.bernoulli_log_likelihood(repeated, logits)
+            log_ratio = losses.standard_normal_log_density(z) - losses.gaussian_log_likelihood(
+                z, np.tile(mean, (k, 1)), np.tile(log_var, (k, 1)))
+            # (k*B,) -> (B, k): rows are images, columns are samples.
+            rows = slice(start, start + n_images)
+            log_px_given_z[rows, k0:k0 + k] = ops.convert_to_numpy(log_lik).reshape(k, n_images).T
+            log_prior_ratio[rows, k0:k0 + k] = ops.convert_to_numpy(log_ratio).reshape(k, n_images).T
+    return log_px_given_z, log_prior_ratio
+
+
+def log_importance_weights(vae, x, num_samples: int, **kwargs) -> np.ndarray:
+    r"""log w_k = log p(x | z_k) + log p(z_k) - log q(z_k | x) for z_k ~ q(z | x): (N, K) in nats.
+
+    ``kwargs`` (batch_size, sample_chunk, seed) go to :func:`posterior_sample_terms`.
+    """
+    log_px_given_z, log_prior_ratio = posterior_sample_terms(vae, x, num_samples, **kwargs)
+    return log_px_given_z + log_prior_ratio
 
 
 def log_mean_exp(values: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -96,20 +104,14 @@ def log_likelihood_estimate(vae, x, num_samples: int = 1000, **kwargs) -> np.nda
     return iwae_bound(vae, x, num_samples, **kwargs)
 
 
-def elbo_per_image(vae, x, num_samples: int = 1, seed: int = 0) -> np.ndarray:
-    """ELBO per image with the KL in closed form and the reconstruction term averaged over
-    ``num_samples`` draws of z, (N,) in nats."""
-    x = check_images(x, "x")
-    _check_positive_int("num_samples", num_samples)
-    rng = np.random.default_rng(seed)
+def elbo_per_image(vae, x, num_samples: int = 1, **kwargs) -> np.ndarray:
+    """ELBO per image, (N,) in nats: the reconstruction term averaged over ``num_samples`` draws
+    z ~ q(z | x), minus the KL in closed form (:func:`vaebook.losses.kl_divergence_standard_normal`).
+    """
+    log_px_given_z, _ = posterior_sample_terms(vae, x, num_samples, **kwargs)
     z_mean, z_log_var = vae.encode(x)
     kl = ops.convert_to_numpy(losses.kl_divergence_standard_normal(z_mean, z_log_var))
-    log_likelihood = np.zeros(len(x))
-    for _ in range(num_samples):
-        z = z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape).astype(np.float32)
-        logits = vae.decoder.predict(z, batch_size=256, verbose=0)
-        log_likelihood += ops.convert_to_numpy(losses.bernoulli_log_likelihood(x, logits))
-    return log_likelihood / num_samples - kl
+    return log_px_given_z.mean(axis=1) - kl
 
 
 def nats_to_bits_per_dim(nats_per_image, num_dims: int = 784):

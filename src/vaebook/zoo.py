@@ -72,6 +72,10 @@ def train_or_load(
     weights_path = folder / "model.weights.h5"
     model = build(config)
     if weights_path.exists() and not retrain:
+        if getattr(model, "optimizer", None) is not None:
+            # The file holds the optimizer's state too; give it slots to load into, so a loaded
+            # model can go on training exactly where the saved one stopped.
+            model.optimizer.build(model.trainable_variables)
         model.load_weights(weights_path)
         history = json.loads((folder / "history.json").read_text())
         print(f"loaded {name} from cache ({folder.name})")
@@ -93,3 +97,66 @@ def train_or_load(
     shutil.rmtree(folder, ignore_errors=True)
     partial.rename(folder)
     return model, history, False
+
+
+def trained_model(
+    name: str,
+    data,
+    profile: Profile,
+    *,
+    model_type: str,
+    latent_dim: int,
+    epochs: int,
+    architecture: str = "dense",
+    beta: float = 1.0,
+    noise_std: float = 0.0,
+    learning_rate: float | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    retrain: bool = False,
+):
+    """Train (or load) a model of the book on ``data`` (:class:`vaebook.data.MnistData`).
+
+    The settings are those of :func:`vaebook.models.build_model` and :func:`vaebook.training.fit`;
+    ``noise_std > 0`` trains a denoising autoencoder (inputs corrupted with
+    :func:`vaebook.data.add_gaussian_noise`, clean targets). Training starts from
+    ``config.set_seed(seed)``, so a model is the same whether it is trained first or tenth.
+    Validation uses the test split; the history has ``val_*`` entries.
+
+    Returns ``(model, history)``.
+    """
+    from . import training
+    from .config import set_seed
+    from .data import add_gaussian_noise
+    from .models import build_model
+
+    if noise_std and model_type != "autoencoder":
+        raise ValueError("noise_std > 0 (denoising) is defined for model_type='autoencoder' only")
+    settings = {
+        "model_type": model_type, "latent_dim": latent_dim, "architecture": architecture,
+        "beta": beta, "seed": seed, "epochs": epochs, "noise_std": noise_std,
+        "learning_rate": learning_rate or training.DEFAULT_LEARNING_RATE,
+        "batch_size": batch_size or profile.batch_size,
+    }
+
+    def build(settings):
+        set_seed(settings["seed"])
+        model = build_model(settings["model_type"], settings["latent_dim"],
+                            settings["architecture"], settings["beta"], settings["seed"])
+        # Compiled whether it is then trained or loaded, so evaluate() works on either.
+        return training.compile_model(model, settings["learning_rate"])
+
+    def train(model):
+        x_train, x_test = data.x_train, data.x_test
+        if noise_std:
+            x_train = add_gaussian_noise(x_train, noise_std, seed=seed + 1)
+            x_test = add_gaussian_noise(x_test, noise_std, seed=seed + 2)
+        return training.fit(
+            model, x_train, x_test, epochs=epochs, batch_size=settings["batch_size"],
+            learning_rate=settings["learning_rate"], label=name,
+            targets_train=data.x_train if noise_std else None,
+            targets_val=data.x_test if noise_std else None,
+        )
+
+    model, history, _ = train_or_load(name, settings, build, train, data.tag, profile, retrain)
+    return model, history

@@ -5,3 +5,26 @@ from .builders import ARCHITECTURES, build_decoder, build_encoder
 from .vae import VAE, Sampling
 
 __all__ = ["ARCHITECTURES", "Autoencoder", "VAE", "Sampling", "build_decoder", "build_encoder"]
+
+MODEL_TYPES = ("autoencoder", "vae")
+
+
+def build_model(model_type: str, latent_dim: int, architecture: str = "dense",
+                beta: float = 1.0, seed: int = 0):
+    """Rebuild a model from the settings a checkpoint stores beside its weights.
+
+    ``model_type`` is ``"autoencoder"`` (deterministic encoder) or ``"vae"``; ``architecture`` is
+    ``"dense"`` or ``"conv"``; ``beta`` and ``seed`` apply to the VAE only.
+    """
+    if model_type not in MODEL_TYPES:
+        raise ValueError(f"unknown model_type {model_type!r}; expected one of {MODEL_TYPES}")
+    if model_type == "autoencoder":
+        if beta != 1.0:
+            raise ValueError("beta applies to the VAE only; an autoencoder has no KL term")
+        return Autoencoder(build_encoder(latent_dim, architecture, variational=False),
+                           build_decoder(latent_dim, architecture))
+    return VAE(build_encoder(latent_dim, architecture), build_decoder(latent_dim, architecture),
+               beta=beta, seed=seed)
+
+
+__all__ += ["MODEL_TYPES", "build_model"]
