@@ -40,8 +40,8 @@ class MnistData:
         """One line for the notebook output: data set, sizes and preprocessing."""
         binar = "grey levels" if self.binarize is None else f"binarised ({self.binarize})"
         return (
-            f"data: {self.source}, {len(self.x_train):,} train / {len(self.x_test):,} test "
-            f"images, {binar}"
+            f"{self.source}, {len(self.x_train):,} train / {len(self.x_test):,} test images, "
+            f"{binar}"
         )
 
     @property
@@ -139,7 +139,7 @@ def load_mnist(
         x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), name, binarize
     )
     if verbose:
-        print(data.description)
+        print(f"data: {data.description}")
     return data
 
 

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.patches import Ellipse
+from matplotlib.ticker import MaxNLocator
 from scipy.stats import norm
 
 DIGIT_PALETTE = "tab10"
@@ -66,6 +67,7 @@ def plot_history(history: dict, metrics: list[str], title: str,
         if f"val_{metric}" in history:
             axis.plot(epochs, history[f"val_{metric}"], "--", marker="o", markersize=3, label="test")
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(ylabel)
         axis.set_title(metric)
         axis.legend()
