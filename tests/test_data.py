@@ -90,3 +90,12 @@ def test_noise_is_clipped_and_seeded(mnist_small):
     assert np.abs(noisy - mnist_small.x_test).mean() > 0.1
     with pytest.raises(ValueError, match="stddev"):
         data.add_gaussian_noise(mnist_small.x_test, -1.0)
+
+
+def test_split_validation(mnist_small):
+    train, validation = data.split_validation(mnist_small.x_train, 0.25)
+    assert len(train) == 192 and len(validation) == 64
+    np.testing.assert_array_equal(validation, mnist_small.x_train[-64:])
+    for fraction in (0.0, 1.0, 1e-6):
+        with pytest.raises(ValueError, match="fraction|cannot split"):
+            data.split_validation(mnist_small.x_train, fraction)

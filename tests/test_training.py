@@ -32,7 +32,7 @@ def test_divergence_stops_with_a_message(mnist_small):
     vae = _vae({"latent_dim": 2})
     weight = vae.decoder.layers[-2].kernel
     weight.assign(np.full(weight.shape, np.nan, np.float32))
-    with pytest.raises(training.TrainingDiverged, match="loss is nan at epoch 1, batch 1"):
+    with pytest.raises(training.TrainingDiverged, match="loss is nan at epoch 1, batch"):
         training.fit(vae, mnist_small.x_train, epochs=2, lines=0)
 
 
@@ -64,11 +64,11 @@ def test_train_or_load_reuses_and_keys(mnist_small, cache_dir, capsys, seeded):
     np.testing.assert_array_equal(first.reconstruct(x), second.reconstruct(x))
     assert "loaded t-vae from cache" in capsys.readouterr().out
     # Anything that changes the result changes the key.
-    for other in [({**settings, "epochs": 2}, mnist_small.tag, profile),
-                  (settings, "other-data", profile),
-                  (settings, mnist_small.tag, config.get_profile("full"))]:
-        assert zoo.cache_key("t-vae", *other) != zoo.cache_key("t-vae", settings,
-                                                                mnist_small.tag, profile)
+    reference = zoo.cache_key("t-vae", settings, profile, mnist_small.tag)
+    for other in [({**settings, "epochs": 2}, profile, mnist_small.tag),
+                  (settings, profile, "other-data"),
+                  (settings, config.get_profile("full"), mnist_small.tag)]:
+        assert zoo.cache_key("t-vae", *other) != reference
     entry = next(cache_dir.glob("t-vae-*"))
     assert json.loads((entry / "config.json").read_text())["code"] == zoo.code_version()
 
@@ -87,3 +87,40 @@ def test_non_finite_model_is_not_cached(mnist_small, cache_dir):
 def test_bad_cache_name():
     with pytest.raises(ValueError, match="name must be"):
         zoo.cache_key("../escape", {}, config.get_profile("quick"), "tag")
+
+
+def test_benchmark_script_runs(tmp_path):
+    """Smoke run of the benchmark (tiny settings): it trains both sides and writes its tables."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "vae_training_speed.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--epochs", "1", "--n-ll", "4", "--k", "3",
+         "--architectures", "dense", "--out", str(tmp_path), "--no-update-readme"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    payload = json.loads((tmp_path / "results.json").read_text())
+    (row,) = payload["results"]
+    assert row["reference"]["epochs"] == 1 and row["vaebook"]["epochs"] >= 1
+    assert np.isfinite(row["vaebook"]["test_log_likelihood"])
+    assert "| dense |" in (tmp_path / "results.md").read_text()
+
+
+def test_best_validation_epoch_is_kept(mnist_small, seeded):
+    from vaebook.data import split_validation
+
+    ae = Autoencoder(build_encoder(4, variational=False), build_decoder(4))
+    x_train, x_val = split_validation(mnist_small.x_train, 0.25)
+    # A high learning rate makes the validation loss jump around, so the best epoch matters.
+    history = training.fit(ae, x_train, x_val, epochs=6, batch_size=32, learning_rate=0.02,
+                           lines=0)
+    best = int(np.argmin(history["val_loss"]))
+    assert history["best_epoch"] == best + 1
+    kept = ae.evaluate(x_val, x_val, verbose=0)
+    assert kept == pytest.approx(history["val_loss"][best], rel=1e-4)
+    last = training.fit(Autoencoder(build_encoder(4, variational=False), build_decoder(4)),
+                        x_train, x_val, epochs=2, lines=0, select_best=False)
+    assert last["best_epoch"] == 2

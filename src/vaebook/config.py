@@ -34,7 +34,6 @@ class Profile:
     n_test: int  # at most this many test images
     epochs: int  # epochs for a chapter's main models
     sweep_epochs: int  # epochs for each model of a sweep (latent sizes, beta values, ...)
-    batch_size: int  # mini-batch size used by every chapter
     iw_samples: tuple[int, ...]  # K values for importance-sampled log-likelihood estimates
     n_eval: int  # test images used for the (costly) importance-sampled estimates
 
@@ -49,7 +48,6 @@ PROFILES: dict[str, Profile] = {
         n_test=500,
         epochs=3,
         sweep_epochs=2,
-        batch_size=128,
         iw_samples=(1, 10, 100),
         n_eval=100,
     ),
@@ -59,7 +57,6 @@ PROFILES: dict[str, Profile] = {
         n_test=10000,
         epochs=40,
         sweep_epochs=20,
-        batch_size=128,
         iw_samples=(1, 10, 100, 1000),
         n_eval=1000,
     ),

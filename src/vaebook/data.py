@@ -190,3 +190,18 @@ def add_gaussian_noise(images, stddev: float, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     noisy = images + rng.normal(0.0, stddev, size=images.shape).astype(np.float32)
     return np.clip(noisy, 0.0, 1.0)
+
+
+def split_validation(images, fraction: float = 0.1):
+    """Split off the last ``fraction`` of ``images`` as a validation set: ``(train, validation)``.
+
+    The test split is for reporting only; choosing anything (an epoch, a learning rate) by looking
+    at it would make the reported test numbers optimistic. Training code chooses on this split.
+    ``load_mnist`` already shuffled the images, so the last ones are a random sample.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    count = int(round(len(images) * fraction))
+    if count < 1 or count >= len(images):
+        raise ValueError(f"cannot split {len(images)} images with fraction {fraction}")
+    return images[:-count], images[-count:]

@@ -55,7 +55,8 @@ def plot_image_grid(images: np.ndarray, title: str, n_columns: int = 10):
 
 def plot_history(history: dict, metrics: list[str], title: str,
                  ylabel: str = "nats per image", axes=None):
-    """Training (solid) and validation (dashed) curves of ``metrics``, one panel each."""
+    """Training (solid) and validation (dashed) curves of ``metrics``, one panel each, with the
+    epoch whose weights the model kept (``history["best_epoch"]``) marked."""
     if axes is None:
         fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
         axes = axes[0]
@@ -65,7 +66,11 @@ def plot_history(history: dict, metrics: list[str], title: str,
         epochs = np.arange(1, len(history[metric]) + 1)
         axis.plot(epochs, history[metric], marker="o", markersize=3, label="train")
         if f"val_{metric}" in history:
-            axis.plot(epochs, history[f"val_{metric}"], "--", marker="o", markersize=3, label="test")
+            axis.plot(epochs, history[f"val_{metric}"], "--", marker="o", markersize=3,
+                      label="validation")
+        if "best_epoch" in history:
+            axis.axvline(history["best_epoch"], color="grey", linestyle=":",
+                         label="best validation epoch")
         axis.set_xlabel("epoch")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(ylabel)

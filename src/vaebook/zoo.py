@@ -113,6 +113,7 @@ def trained_model(
     learning_rate: float | None = None,
     batch_size: int | None = None,
     seed: int = 0,
+    validation_fraction: float = 0.1,
     retrain: bool = False,
 ):
     """Train (or load) a model of the book on ``data`` (:class:`vaebook.data.MnistData`).
@@ -121,13 +122,16 @@ def trained_model(
     ``noise_std > 0`` trains a denoising autoencoder (inputs corrupted with
     :func:`vaebook.data.add_gaussian_noise`, clean targets). Training starts from
     ``config.set_seed(seed)``, so a model is the same whether it is trained first or tenth.
-    Validation uses the test split; the history has ``val_*`` entries.
+    The last ``validation_fraction`` of the training images is held out for validation (the
+    ``val_*`` curves of the history) and the model ends with the weights of its best validation
+    epoch (:class:`vaebook.training.BestWeights`); the test split is never looked at, so test
+    numbers computed afterwards are honest.
 
     Returns ``(model, history)``.
     """
     from . import training
     from .config import set_seed
-    from .data import add_gaussian_noise
+    from .data import add_gaussian_noise, split_validation
     from .models import build_model
 
     if noise_std and model_type != "autoencoder":
@@ -136,7 +140,8 @@ def trained_model(
         "model_type": model_type, "latent_dim": latent_dim, "architecture": architecture,
         "beta": beta, "seed": seed, "epochs": epochs, "noise_std": noise_std,
         "learning_rate": learning_rate or training.DEFAULT_LEARNING_RATE,
-        "batch_size": batch_size or profile.batch_size,
+        "batch_size": batch_size or training.DEFAULT_BATCH_SIZE,
+        "validation_fraction": validation_fraction,
     }
 
     def build(settings):
@@ -147,15 +152,16 @@ def trained_model(
         return training.compile_model(model, settings["learning_rate"])
 
     def train(model):
-        x_train, x_test = data.x_train, data.x_test
+        clean_train, clean_val = split_validation(data.x_train, validation_fraction)
+        x_train, x_val = clean_train, clean_val
         if noise_std:
-            x_train = add_gaussian_noise(x_train, noise_std, seed=seed + 1)
-            x_test = add_gaussian_noise(x_test, noise_std, seed=seed + 2)
+            x_train = add_gaussian_noise(clean_train, noise_std, seed=seed + 1)
+            x_val = add_gaussian_noise(clean_val, noise_std, seed=seed + 2)
         return training.fit(
-            model, x_train, x_test, epochs=epochs, batch_size=settings["batch_size"],
+            model, x_train, x_val, epochs=epochs, batch_size=settings["batch_size"],
             learning_rate=settings["learning_rate"], label=name,
-            targets_train=data.x_train if noise_std else None,
-            targets_val=data.x_test if noise_std else None,
+            targets_train=clean_train if noise_std else None,
+            targets_val=clean_val if noise_std else None,
         )
 
     model, history, _ = train_or_load(name, settings, build, train, data.tag, profile, retrain)
