@@ -31,7 +31,7 @@ book: $(STAMP)
 test: unit notebooks test-book
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest -p no:cacheprovider tests -q
 
 # nbval runs each notebook top to bottom in a fresh kernel; --nbval-lax compares only the outputs
 # of cells tagged nbval-check-output. Models go to a fresh cache, so every training path runs.
