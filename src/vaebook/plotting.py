@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.patches import Ellipse
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 from scipy.stats import norm
 
 DIGIT_PALETTE = "tab10"
@@ -155,6 +155,9 @@ def plot_curve(x, ys: dict[str, np.ndarray], title: str, xlabel: str, ylabel: st
         axis.plot(x, y, marker="o", label=label)
     if logx:
         axis.set_xscale("log")
+        # Label the measured x values themselves; log-scale minor labels would overlap.
+        axis.set_xticks(list(x), labels=[f"{value:g}" for value in x])
+        axis.xaxis.set_minor_formatter(NullFormatter())
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     axis.set_title(title)
