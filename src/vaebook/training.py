@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from . import losses
-from .data import check_images
+from .data import check_images, check_positive_int
 from .models import VAE
 
 DEFAULT_LEARNING_RATE = 1e-3
@@ -146,10 +146,8 @@ def fit(
     epoch whose weights the model ends with). Raises :class:`TrainingDiverged` if the loss or
     weights become non-finite, ``ValueError`` for bad images or settings.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_positive_int("epochs", epochs)
+    check_positive_int("batch_size", batch_size)
     x_train = check_images(x_train, "x_train")
     is_vae = isinstance(model, VAE)
     if is_vae:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ..data import IMAGE_SHAPE
+from ..data import IMAGE_SHAPE, check_positive_int
 
 ARCHITECTURES = ("dense", "conv")
 DENSE_HIDDEN_UNITS = (512, 256)  # encoder widths; the decoder mirrors them
@@ -24,8 +24,7 @@ CONV_FILTERS = (32, 64)  # as in the TensorFlow CVAE tutorial: two stride-2 3x3 
 def _check(kind, latent_dim):
     if kind not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {kind!r}; expected one of {ARCHITECTURES}")
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+    check_positive_int("latent_dim", latent_dim)
 
 
 def build_encoder(latent_dim: int, kind: str = "dense", variational: bool = True) -> keras.Model:

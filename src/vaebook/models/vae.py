@@ -19,6 +19,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from .. import losses
+from ..data import check_positive_int
 from .base import EncoderDecoder
 
 
@@ -137,8 +138,7 @@ class VAE(EncoderDecoder):
 
     def sample(self, num_samples: int, seed: int = 0):
         """Pixel probabilities of decoded prior samples z ~ N(0, I): (num_samples, 28, 28, 1)."""
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
+        check_positive_int("num_samples", num_samples)
         z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
         return self.decode(z.astype(np.float32))
 
