@@ -30,6 +30,14 @@ class TrainingDiverged(RuntimeError):
     """The loss or the weights became NaN or infinite during training."""
 
 
+def first_non_finite_weight(model: keras.Model) -> str | None:
+    """Path of the first weight of ``model`` holding a NaN or infinity, or None if all are finite."""
+    for weight in model.weights:
+        if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
+            return weight.path
+    return None
+
+
 class DivergenceGuard(keras.callbacks.Callback):
     """Stops training by raising :class:`TrainingDiverged` as soon as the loss is not finite."""
 
@@ -45,11 +53,11 @@ class DivergenceGuard(keras.callbacks.Callback):
         self._epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
-        for weight in self.model.weights:
-            if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
-                raise TrainingDiverged(
-                    f"training diverged: weight {weight.path} is not finite after epoch {epoch + 1}"
-                )
+        bad = first_non_finite_weight(self.model)
+        if bad is not None:
+            raise TrainingDiverged(
+                f"training diverged: weight {bad} is not finite after epoch {epoch + 1}"
+            )
 
 
 class CompactProgress(keras.callbacks.Callback):

@@ -19,9 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from .config import Profile, cache_dir
+from .training import first_non_finite_weight
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -81,9 +80,9 @@ def train_or_load(
         print(f"loaded {name} from cache ({folder.name})")
         return model, history, True
     history = train(model)
-    for weight in model.weights:
-        if not np.all(np.isfinite(np.asarray(weight.numpy()))):
-            raise RuntimeError(f"refusing to cache {name}: weight {weight.path} is not finite")
+    bad = first_non_finite_weight(model)
+    if bad is not None:
+        raise RuntimeError(f"refusing to cache {name}: weight {bad} is not finite")
     # Write into a temporary folder and rename it, so an interrupted save leaves no half entry.
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
