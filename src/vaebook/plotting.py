@@ -1,7 +1,19 @@
-"""The book's figures. Every function titles its figure, labels its axes (with units) and returns
-the ``matplotlib`` figure, so notebooks can show it and tests can inspect it."""
+"""The book's figures. Every function titles its figure, labels its axes (with units), keeps its
+legend off the data and returns the ``matplotlib`` figure, so notebooks can show it and tests can
+inspect it.
+
+Legibility is measured, not hoped for. :func:`use_book_style` fixes font sizes and makes every
+figure a notebook displays a PNG drawn at :data:`RENDER_DPI` but shown at :data:`DISPLAY_DPI`
+pixels per inch (sharp on high-density screens, text at its intended size), with two PNG text
+chunks: ``Title`` (the figure's title; the book's Sphinx extension uses it as the image's alt text)
+and ``vaebook:min_font_px`` (the smallest text in the image, in image pixels; the browser check
+turns it into displayed pixels and fails below its threshold). Figures are at most
+:data:`MAX_WIDTH_INCHES` wide, the width of the page's text column at :data:`DISPLAY_DPI`.
+"""
 
 from __future__ import annotations
+
+import io
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,20 +22,94 @@ from matplotlib.patches import Ellipse
 from matplotlib.ticker import MaxNLocator, NullFormatter
 from scipy.stats import norm
 
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
 DIGIT_PALETTE = "tab10"
+DISPLAY_DPI = 100  # CSS pixels per figure inch on the page and in JupyterLab
+RENDER_DPI = 200  # pixels per inch of the PNG: twice the display density, sharp on HiDPI screens
+MAX_WIDTH_INCHES = 8.0  # 800 CSS px: the text column of the page at a 1280 px window
+FONT_SIZES = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 10,
+              "ytick.labelsize": 10, "legend.fontsize": 10, "legend.title_fontsize": 10,
+              "figure.titlesize": 13}  # points; 10 pt at DISPLAY_DPI is 14 CSS px
 
 
 def use_book_style() -> None:
-    """One look for every chapter: seaborn's white grid, readable fonts, fixed figure dpi."""
+    """One look for every chapter: seaborn's white grid, fixed font sizes, and figures displayed
+    as PNGs that carry their title and smallest font size (see the module docstring)."""
     sns.set_theme(style="whitegrid", context="notebook")
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold"})
+    plt.rcParams.update({"figure.dpi": DISPLAY_DPI, "savefig.dpi": RENDER_DPI,
+                         "axes.titleweight": "bold", **FONT_SIZES})
+    _register_png_formatter()
+
+
+def figure_title(fig: Figure) -> str:
+    """The figure's title: its suptitle, else the first non-empty axes title, else ''."""
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        return fig._suptitle.get_text()
+    for axis in fig.axes:
+        if axis.get_title():
+            return axis.get_title()
+    return ""
+
+
+def smallest_font_points(fig: Figure) -> float:
+    """Size in points of the smallest visible, non-empty text of the figure (ticks included)."""
+    fig.canvas.draw()  # tick labels exist only once the figure is drawn
+    sizes = [text.get_fontsize() for text in fig.findobj(Text)
+             if text.get_visible() and text.get_text().strip()]
+    return min(sizes) if sizes else float("inf")
+
+
+def figure_png(fig: Figure) -> tuple[bytes, dict]:
+    """``(png_bytes, metadata)`` for IPython: the PNG at RENDER_DPI, shown DISPLAY_DPI wide."""
+    min_font_px = smallest_font_points(fig) * RENDER_DPI / 72.0
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=RENDER_DPI, bbox_inches="tight",
+                metadata={"Title": figure_title(fig) or "Figure",
+                          "vaebook:min_font_px": f"{min_font_px:.1f}"})
+    png = buffer.getvalue()
+    width_px = int.from_bytes(png[16:20], "big")  # the IHDR chunk: width, then height
+    height_px = int.from_bytes(png[20:24], "big")
+    scale = DISPLAY_DPI / RENDER_DPI
+    return png, {"width": round(width_px * scale), "height": round(height_px * scale)}
+
+
+def _register_png_formatter() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    # The inline backend registers its own PNG formatter when it is first loaded; load it now so
+    # that ours, registered after it, is the one used.
+    plt.switch_backend(plt.get_backend())
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+
+
+def _panel_width(n_panels: int, preferred: float) -> float:
+    """Width of one panel so that ``n_panels`` side by side fit in MAX_WIDTH_INCHES."""
+    return min(preferred, MAX_WIDTH_INCHES / n_panels)
+
+
+def legend_below(fig: Figure, axis, ncol: int = 3) -> None:
+    """One legend for the figure, centred under the panels, off the data."""
+    handles, labels = axis.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    fig.legend(unique.values(), unique.keys(), loc="upper center", ncol=min(ncol, len(unique)),
+               bbox_to_anchor=(0.5, 0.0), frameon=False)
 
 
 def plot_image_rows(rows: dict[str, np.ndarray], title: str, max_columns: int = 10):
-    """Rows of images, one labelled row per entry of ``rows`` (label -> (N, 28, 28, 1) array)."""
+    """Rows of images, one labelled row per entry of ``rows`` (label -> (N, H, W, 1) array)."""
     n_columns = min(max_columns, min(len(images) for images in rows.values()))
+    label_inches = 1.4  # room for the row labels left of the images
+    size = min(0.75, (MAX_WIDTH_INCHES - label_inches) / n_columns)  # inches per image
     fig, axes = plt.subplots(
-        len(rows), n_columns, figsize=(1.1 * n_columns, 1.2 * len(rows) + 0.5), squeeze=False
+        len(rows), n_columns, figsize=(label_inches + size * n_columns, size * len(rows) + 0.6),
+        squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.08},
     )
     for row, (label, images) in enumerate(rows.items()):
         for column in range(n_columns):
@@ -34,18 +120,20 @@ def plot_image_rows(rows: dict[str, np.ndarray], title: str, max_columns: int = 
             axis.grid(False)
         axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center")
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
 def plot_image_grid(images: np.ndarray, title: str, n_columns: int = 10):
-    """A square-ish grid of images (N, 28, 28, 1) without labels (samples, for instance)."""
+    """A grid of images (N, H, W, 1) without labels (samples, for instance)."""
     n_rows = int(np.ceil(len(images) / n_columns))
-    canvas = np.ones((n_rows * 28, n_columns * 28))
+    height, width = images.shape[1:3]
+    canvas = np.zeros((n_rows * height, n_columns * width))  # 0 = white with the gray_r map
     for index, image in enumerate(images):
         row, column = divmod(index, n_columns)
-        canvas[row * 28:(row + 1) * 28, column * 28:(column + 1) * 28] = np.squeeze(image)
-    fig, axis = plt.subplots(figsize=(0.6 * n_columns, 0.6 * n_rows + 0.6))
+        canvas[row * height:(row + 1) * height, column * width:(column + 1) * width] = (
+            np.squeeze(image))
+    inches = min(0.6, MAX_WIDTH_INCHES / n_columns)
+    fig, axis = plt.subplots(figsize=(inches * n_columns, inches * n_rows + 0.5))
     axis.imshow(canvas, cmap="gray_r", vmin=0, vmax=1)
     axis.set_axis_off()
     axis.set_title(title)
@@ -57,8 +145,10 @@ def plot_history(history: dict, metrics: list[str], title: str,
                  ylabel: str = "nats per image", axes=None):
     """Training (solid) and validation (dashed) curves of ``metrics``, one panel each, with the
     epoch whose weights the model kept (``history["best_epoch"]``) marked."""
-    if axes is None:
-        fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    own_figure = axes is None
+    if own_figure:
+        fig, axes = plt.subplots(1, len(metrics), squeeze=False,
+                                 figsize=(_panel_width(len(metrics), 4.0) * len(metrics), 3.2))
         axes = axes[0]
     else:
         fig = axes[0].figure
@@ -75,9 +165,24 @@ def plot_history(history: dict, metrics: list[str], title: str,
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(ylabel)
         axis.set_title(metric)
-        axis.legend()
     fig.suptitle(title)
     fig.tight_layout()
+    if own_figure:
+        legend_below(fig, axes[0])
+    return fig
+
+
+def plot_histories(histories: dict[str, dict], metric: str, title: str,
+                   ylabel: str = "nats per image"):
+    """One panel per model (label -> history) of one metric, training vs validation."""
+    n = len(histories)
+    fig, axes = plt.subplots(1, n, squeeze=False, figsize=(_panel_width(n, 4.0) * n, 3.2))
+    for axis, (label, history) in zip(axes[0], histories.items()):
+        plot_history(history, [metric], title="", ylabel=ylabel, axes=[axis])
+        axis.set_title(label)
+    fig.suptitle(title)
+    fig.tight_layout()
+    legend_below(fig, axes[0, 0])
     return fig
 
 
@@ -85,7 +190,7 @@ def plot_latent_scatter(codes: np.ndarray, labels: np.ndarray, title: str, axis=
                         xlabel: str = "$z_1$", ylabel: str = "$z_2$"):
     """2-D codes (N, 2) coloured by digit label."""
     if axis is None:
-        fig, axis = plt.subplots(figsize=(5.6, 4.8))
+        fig, axis = plt.subplots(figsize=(6.4, 5.0))
     else:
         fig = axis.figure
     sns.scatterplot(
@@ -130,7 +235,7 @@ def standard_normal_grid(n: int, tail: float = 0.05) -> np.ndarray:
 def plot_posterior_ellipses(z_mean: np.ndarray, z_log_var: np.ndarray, labels: np.ndarray,
                             title: str, n_std: float = 2.0):
     """Posterior means of 2-D codes with ellipses of ``n_std`` standard deviations."""
-    fig, axis = plt.subplots(figsize=(5.6, 4.8))
+    fig, axis = plt.subplots(figsize=(6.4, 5.0))
     colours = sns.color_palette(DIGIT_PALETTE, 10)
     std = np.exp(0.5 * z_log_var)
     for mean, sigma, label in zip(z_mean, std, labels):
@@ -148,11 +253,15 @@ def plot_posterior_ellipses(z_mean: np.ndarray, z_log_var: np.ndarray, labels: n
 
 
 def plot_curve(x, ys: dict[str, np.ndarray], title: str, xlabel: str, ylabel: str,
-               logx: bool = False):
-    """One or more curves y(x) with markers and a legend (sweeps, K of an estimate...)."""
-    fig, axis = plt.subplots(figsize=(5.6, 3.8))
-    for label, y in ys.items():
-        axis.plot(x, y, marker="o", label=label)
+               logx: bool = False, reference_lines: dict[str, float] | None = None):
+    """One or more curves y(x) with markers (sweeps, K of an estimate...), horizontal
+    ``reference_lines`` (label -> y) dotted in the colour of the curve of the same position, and a
+    legend right of the axes."""
+    fig, axis = plt.subplots(figsize=(7.6, 3.8))
+    for index, (label, y) in enumerate(ys.items()):
+        axis.plot(x, y, marker="o", label=label, color=f"C{index}")
+    for index, (label, y) in enumerate((reference_lines or {}).items()):
+        axis.axhline(y, color=f"C{index}", linestyle=":", label=label)
     if logx:
         axis.set_xscale("log")
         # Label the measured x values themselves; log-scale minor labels would overlap.
@@ -161,6 +270,6 @@ def plot_curve(x, ys: dict[str, np.ndarray], title: str, xlabel: str, ylabel: st
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     axis.set_title(title)
-    axis.legend()
+    axis.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     fig.tight_layout()
     return fig

@@ -1,0 +1,62 @@
+"""The chapter helpers (vaebook.book) and the figures' legibility metadata (vaebook.plotting)."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from vaebook import book, plotting
+
+
+def test_record_prints_and_converts_numpy_scalars(capsys):
+    values = book.record(a=np.float32(1.23456), b=np.int64(3), c="text")
+    assert values == {"a": pytest.approx(1.23456, rel=1e-6), "b": 3, "c": "text"}
+    assert type(values["a"]) is float and type(values["b"]) is int
+    assert capsys.readouterr().out.splitlines() == ["a = 1.235", "b = 3", "c = text"]
+
+
+def test_show_source_is_a_python_code_block():
+    shown = book.show_source(plotting.figure_title)
+    assert shown.data.startswith("```python\n# vaebook.plotting\ndef figure_title")
+    assert shown.data.endswith("\n```")
+    with pytest.raises(TypeError, match="functions or classes"):
+        book.show_source(3)
+    with pytest.raises(ValueError, match="at least one"):
+        book.show_source()
+
+
+def test_table_hides_the_index():
+    html = book.table(pd.DataFrame({"x": [1.234, 2.0]})).to_html()
+    assert "1.23" in html and "row_heading" not in html
+
+
+def test_figure_png_carries_title_and_smallest_font():
+    plotting.use_book_style()
+    fig = plotting.plot_curve([1, 2, 3], {"a": np.array([1.0, 2.0, 3.0])}, "A title", "x", "y")
+    png, metadata = plotting.figure_png(fig)
+    image = Image.open(io.BytesIO(png))
+    assert image.text["Title"] == "A title"
+    smallest = float(image.text["vaebook:min_font_px"])
+    # Ticks are the smallest text: 10 pt drawn at RENDER_DPI.
+    assert smallest == pytest.approx(10 * plotting.RENDER_DPI / 72, abs=0.1)
+    # Shown at DISPLAY_DPI: half the pixels of the PNG, within the page's column.
+    assert metadata["width"] == round(image.size[0] * plotting.DISPLAY_DPI / plotting.RENDER_DPI)
+    assert metadata["width"] <= 1.1 * plotting.MAX_WIDTH_INCHES * plotting.DISPLAY_DPI
+
+
+@pytest.mark.parametrize("make", [
+    lambda: plotting.plot_image_rows({"a": np.zeros((10, 28, 28, 1)), "b": np.ones((10, 28, 28, 1))},
+                                     "rows"),
+    lambda: plotting.plot_image_grid(np.zeros((40, 28, 28, 1)), "grid"),
+    lambda: plotting.plot_history({"loss": [3, 2, 1], "val_loss": [3, 2, 2], "best_epoch": 2},
+                                  ["loss"], "history"),
+    lambda: plotting.plot_histories({"a": {"loss": [2, 1], "val_loss": [2, 1]},
+                                     "b": {"loss": [2, 1], "val_loss": [2, 1]}}, "loss", "two"),
+])
+def test_figures_fit_the_column(make):
+    plotting.use_book_style()
+    fig = make()
+    assert fig.get_figwidth() <= plotting.MAX_WIDTH_INCHES + 1e-9
+    assert plotting.figure_title(fig)
