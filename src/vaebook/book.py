@@ -72,3 +72,64 @@ def show_source(*objects):
 def table(frame, precision: int = 2):
     """A DataFrame as the page shows tables: no index column, floats to ``precision`` decimals."""
     return frame.style.hide(axis="index").format(precision=precision)
+
+
+def describe_training(history: dict, metric: str = "loss", name: str = "loss",
+                      higher_is_better: bool = False, tolerance: float = 0.5) -> dict:
+    """What the validation curve of ``metric`` did, as numbers and as a clause for the prose.
+
+    A sentence about a training curve must say what the curve shows. This reads the curve and
+    picks the verdict the prose prints:
+
+    - ``"still improving"``: the best validation value is at the last epoch;
+    - ``"over-fits"``: after its best epoch the validation value got worse by more than
+      ``tolerance`` (nats per image) while the training value kept improving;
+    - ``"levelled off"``: otherwise (after its best epoch it stayed within ``tolerance``, or got
+      worse with the training value).
+
+    Args:
+        history: a history of :func:`vaebook.training.fit` with ``metric`` and ``val_<metric>``.
+        metric, name: the history key, and how the prose names it ("loss", "ELBO").
+        higher_is_better: True for the ELBO, False for losses.
+        tolerance: nats per image within which a change counts as noise.
+
+    Returns a dict with ``best_epoch`` (1-based), ``epochs``, ``best``, ``last`` (validation
+    values), ``worsening`` (how much worse the last epoch is than the best, >= 0), ``verdict`` and
+    ``clause``.
+    """
+    validation = np.asarray(history[f"val_{metric}"], dtype=float)
+    train = np.asarray(history[metric], dtype=float)
+    if validation.size == 0 or validation.size != train.size:
+        raise ValueError(f"history needs equally long {metric!r} and 'val_{metric}' curves")
+    sign = 1.0 if higher_is_better else -1.0  # sign * value: larger is better
+    best_index = int(np.argmax(sign * validation))
+    epochs = len(validation)
+    worsening = float(sign * (validation[best_index] - validation[-1]))
+    train_kept_improving = bool(sign * (train[-1] - train[best_index]) > 0)
+    best, last = float(validation[best_index]), float(validation[-1])
+    if best_index == epochs - 1:
+        verdict = "still improving"
+        clause = (f"the validation {name} was best at the last epoch ({epochs}): the model was "
+                  f"still improving when training stopped")
+    elif worsening > tolerance and train_kept_improving:
+        verdict = "over-fits"
+        clause = (f"the validation {name} was best at epoch {best_index + 1} ({best:.1f} nats) and "
+                  f"then got worse, to {last:.1f} nats at epoch {epochs}, while the training "
+                  f"{name} kept improving: the model over-fits its training images")
+    else:
+        verdict = "levelled off"
+        clause = (f"the validation {name} was best at epoch {best_index + 1} ({best:.1f} nats) "
+                  f"and stayed within {max(worsening, 0.0):.1f} nats of it until epoch {epochs}: "
+                  f"it levelled off")
+    return {"best_epoch": best_index + 1, "epochs": epochs, "best": best, "last": last,
+            "worsening": max(worsening, 0.0), "verdict": verdict, "clause": clause}
+
+
+def data_caveat(data) -> str:
+    """One sentence saying which data the chapter's numbers come from and what they compare with."""
+    if data.source == "keras-mnist" and len(data.x_train) == 60000 and len(data.x_test) == 10000:
+        return ("These are the standard 60,000 training and 10,000 test images of MNIST, binarised "
+                "at 0.5; published results on other binarisations differ by a few nats.")
+    return (f"These numbers come from {data.description}, not the full MNIST of 60,000 training "
+            f"and 10,000 test images: do not compare them with published full-MNIST results, "
+            f"which are trained on fifteen times more images.")
