@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import textwrap
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def show_source(*objects):
         if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)):
             raise TypeError(f"show_source takes functions or classes, got {type(obj).__name__}")
         module = inspect.getmodule(obj).__name__
-        blocks.append(f"# {module}\n{inspect.getsource(obj).rstrip()}")
+        blocks.append(f"# {module}\n{textwrap.dedent(inspect.getsource(obj)).rstrip()}")
     return Markdown("```python\n" + "\n\n\n".join(blocks) + "\n```")
 
 
