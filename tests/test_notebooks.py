@@ -1,6 +1,7 @@
 """Notebook hygiene: the book executes notebooks, so they are committed clean."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,72 @@ def test_config_excludes_non_book_folders():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     for folder in ("src", "tests", ".venv", "README.md"):
         assert folder in config["exclude_patterns"]
+
+
+# The chapter template (CONTRIBUTING.md): what makes every route into a notebook work.
+
+def _cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def _tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_plumbing_is_hidden_on_the_page(path):
+    """Glue calls and assertions run in cells the page removes; reader code shows the idea."""
+    for cell in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        hidden = "remove-cell" in _tags(cell)
+        for plumbing in ("book.record(", "glue(", "assert "):
+            if plumbing in source:
+                assert hidden, f"{path.name}: `{plumbing}` in a cell the page shows:\n{source}"
+        assert "from myst_nb import glue" not in source, "use vaebook.book.record"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_every_glued_name_is_recorded(path):
+    """Each {glue:text}`name` of the prose is recorded by a book.record(name=...) call."""
+    cells = _cells(path)
+    prose = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    used = set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)", prose))
+    assert used, f"{path.name} glues no number"
+    missing = {name for name in used if not re.search(rf"\b{name}\s*=", code)}
+    assert not missing, f"{path.name}: glued but never recorded: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_no_directive_that_only_the_page_resolves(path):
+    """Library code is shown with book.show_source, which every route renders."""
+    prose = "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "markdown")
+    assert "{literalinclude}" not in prose
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_solutions_are_executed_and_collapsed(path):
+    """Solutions are gated (their code cells run in the build and under nbval), every cell of a
+    solution is tagged `solution` and collapsed in JupyterLab."""
+    inside, solutions, code_in_solutions = False, 0, 0
+    for cell in _cells(path):
+        source = "".join(cell["source"])
+        assert "{solution}" not in source, "use the gated solution-start/solution-end form"
+        if "{solution-start}" in source:
+            assert not inside, "a solution starts inside another"
+            inside, solutions = True, solutions + 1
+        if inside:
+            assert "solution" in _tags(cell), f"{path.name}: untagged solution cell:\n{source}"
+            assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True
+            code_in_solutions += cell["cell_type"] == "code"
+        elif cell["cell_type"] == "code":
+            assert "solution" not in _tags(cell)
+        if "{solution-end}" in source:
+            assert inside, "solution-end without solution-start"
+            inside = False
+    assert not inside, "a solution is not closed"
+    exercises = sum("{exercise}" in "".join(c["source"]) for c in _cells(path))
+    assert solutions == exercises >= 3, f"{path.name}: {exercises} exercises, {solutions} solutions"
+    assert code_in_solutions >= 2, f"{path.name}: solutions should run code, not describe it"

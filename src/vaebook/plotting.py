@@ -39,7 +39,7 @@ def use_book_style() -> None:
     as PNGs that carry their title and smallest font size (see the module docstring)."""
     sns.set_theme(style="whitegrid", context="notebook")
     plt.rcParams.update({"figure.dpi": DISPLAY_DPI, "savefig.dpi": RENDER_DPI,
-                         "axes.titleweight": "bold", **FONT_SIZES})
+                         "axes.titleweight": "bold", "figure.titleweight": "bold", **FONT_SIZES})
     _register_png_formatter()
 
 
@@ -272,4 +272,20 @@ def plot_curve(x, ys: dict[str, np.ndarray], title: str, xlabel: str, ylabel: st
     axis.set_title(title)
     axis.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     fig.tight_layout()
+    return fig
+
+
+def plot_histograms(samples: dict[str, np.ndarray], title: str, xlabel: str,
+                    ylabel: str = "count", bins: int = 40, upper_percentile: float = 99.0):
+    """Overlaid histograms of one quantity (label -> values) on shared bins, legend below."""
+    values = np.concatenate([np.ravel(v) for v in samples.values()])
+    edges = np.linspace(np.min(values), np.percentile(values, upper_percentile), bins + 1)
+    fig, axis = plt.subplots(figsize=(6.4, 3.6))
+    for label, v in samples.items():
+        axis.hist(np.ravel(v), bins=edges, alpha=0.6, label=label)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    fig.tight_layout()
+    legend_below(fig, axis, ncol=2)
     return fig
