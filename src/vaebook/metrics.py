@@ -26,8 +26,20 @@ from . import losses
 from .data import check_images, check_positive_int
 
 
-def posterior_sample_terms(vae, x, num_samples: int, batch_size: int = 100,
-                           sample_chunk: int = 100, seed: int = 0):
+def _check_vae(model):
+    """A likelihood bound needs q(z | x): refuse anything that is not a VAE, by name."""
+    from .models import VAE
+
+    if not isinstance(model, VAE):
+        raise TypeError(
+            "expected a vaebook.models.VAE (a model with a posterior q(z|x)), got "
+            f"{type(model).__name__}: an autoencoder's code is a point, so it has no ELBO or "
+            "likelihood bound; compare it through its reconstruction loss instead"
+        )
+
+
+def posterior_sample_terms(vae, x, num_samples: int, *, seed: int | None,
+                           batch_size: int = 100, sample_chunk: int = 100):
     r"""Draw K samples z_k ~ q(z | x) per image and return, each (N, K) float64 in nats,
 
     * ``log_px_given_z``: log p(x | z_k), the decoder's Bernoulli log-likelihood, and
@@ -37,18 +49,20 @@ def posterior_sample_terms(vae, x, num_samples: int, batch_size: int = 100,
         vae: a trained :class:`vaebook.models.VAE`.
         x: images (N, 28, 28, 1) in [0, 1].
         num_samples: K, samples per image.
+        seed: seed of the sampling noise; ``None`` draws fresh noise on every call (a new
+            estimate), an int gives the same samples, hence the same number, every time.
         batch_size: images decoded together; ``batch_size * sample_chunk`` decoder passes are held
             in memory at once (100 x 100 x 784 floats = 31 MB).
-        sample_chunk: samples per image decoded together.
-        seed: seed of the sampling noise. The noise is drawn per image batch (B x K x J floats,
-            6 MB for K = 1000, J = 16), so the result does not depend on ``sample_chunk``.
+        sample_chunk: samples per image decoded together. The noise is drawn per image batch
+            (B x K x J floats, 6 MB for K = 1000, J = 16), so the result does not depend on it.
     """
+    _check_vae(vae)
     x = check_images(x, "x")
     for name, value in [("num_samples", num_samples), ("batch_size", batch_size),
                         ("sample_chunk", sample_chunk)]:
         check_positive_int(name, value)
     rng = np.random.default_rng(seed)
-    z_mean, z_log_var = vae.encode(x)  # (N, J) each
+    z_mean, z_log_var = vae.posterior(x)  # (N, J) each
     latent_dim = z_mean.shape[1]
     log_px_given_z = np.empty((len(x), num_samples), dtype=np.float64)
     log_prior_ratio = np.empty_like(log_px_given_z)
@@ -72,12 +86,14 @@ def posterior_sample_terms(vae, x, num_samples: int, batch_size: int = 100,
     return log_px_given_z, log_prior_ratio
 
 
-def log_importance_weights(vae, x, num_samples: int, **kwargs) -> np.ndarray:
+def log_importance_weights(vae, x, num_samples: int, *, seed: int | None,
+                           **kwargs) -> np.ndarray:
     r"""log w_k = log p(x | z_k) + log p(z_k) - log q(z_k | x) for z_k ~ q(z | x): (N, K) in nats.
 
-    ``kwargs`` (batch_size, sample_chunk, seed) go to :func:`posterior_sample_terms`.
+    ``seed`` and ``kwargs`` (batch_size, sample_chunk) as in :func:`posterior_sample_terms`.
     """
-    log_px_given_z, log_prior_ratio = posterior_sample_terms(vae, x, num_samples, **kwargs)
+    log_px_given_z, log_prior_ratio = posterior_sample_terms(vae, x, num_samples, seed=seed,
+                                                             **kwargs)
     return log_px_given_z + log_prior_ratio
 
 
@@ -88,24 +104,32 @@ def log_mean_exp(values: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.squeeze(peak, axis) + np.log(np.mean(np.exp(values - peak), axis=axis))
 
 
-def iwae_bound(vae, x, num_samples: int, **kwargs) -> np.ndarray:
-    """The importance-weighted bound L_K per image, (N,) in nats. ``kwargs`` go to
-    :func:`log_importance_weights`."""
-    return log_mean_exp(log_importance_weights(vae, x, num_samples, **kwargs), axis=1)
+def iwae_bound(vae, x, num_samples: int, *, seed: int | None = None, **kwargs) -> np.ndarray:
+    """The importance-weighted bound L_K per image, (N,) in nats.
+
+    ``seed=None`` gives a fresh estimate on every call; pass an int to repeat one. ``kwargs``
+    (batch_size, sample_chunk) go to :func:`posterior_sample_terms`.
+    """
+    return log_mean_exp(log_importance_weights(vae, x, num_samples, seed=seed, **kwargs), axis=1)
 
 
-def log_likelihood_estimate(vae, x, num_samples: int = 1000, **kwargs) -> np.ndarray:
+def log_likelihood_estimate(vae, x, num_samples: int = 1000, *, seed: int | None = None,
+                            **kwargs) -> np.ndarray:
     """Importance-sampled estimate of log p(x) per image (L_K with K = 1000 by default), (N,)."""
-    return iwae_bound(vae, x, num_samples, **kwargs)
+    return iwae_bound(vae, x, num_samples, seed=seed, **kwargs)
 
 
-def elbo_per_image(vae, x, num_samples: int = 1, **kwargs) -> np.ndarray:
+def elbo_per_image(vae, x, num_samples: int = 1, *, seed: int | None = None,
+                   **kwargs) -> np.ndarray:
     """ELBO per image, (N,) in nats: the reconstruction term averaged over ``num_samples`` draws
     z ~ q(z | x), minus the KL in closed form (:func:`vaebook.losses.kl_divergence_standard_normal`).
+
+    ``seed=None`` gives a fresh estimate on every call; pass an int to repeat one.
     """
-    log_px_given_z, _ = posterior_sample_terms(vae, x, num_samples, **kwargs)
-    z_mean, z_log_var = vae.encode(x)
-    kl = ops.convert_to_numpy(losses.kl_divergence_standard_normal(z_mean, z_log_var))
+    log_px_given_z, _ = posterior_sample_terms(vae, x, num_samples, seed=seed, **kwargs)
+    posterior = vae.posterior(x)
+    kl = ops.convert_to_numpy(losses.kl_divergence_standard_normal(posterior.mean,
+                                                                   posterior.log_var))
     return log_px_given_z.mean(axis=1) - kl
 
 

@@ -36,8 +36,8 @@ def code_version() -> str:
 
 def cache_key(name: str, config: dict, profile: Profile, data_tag: str) -> str:
     """Folder name for a model: ``name`` followed by a hash of everything that shapes it."""
-    if not name or not name.replace("-", "").replace("_", "").isalnum():
-        raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
+    if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ValueError(f"name must be letters, digits, '-', '_' or '.', got {name!r}")
     payload = json.dumps(
         {"config": config, "profile": profile.as_dict(), "data": data_tag, "code": code_version()},
         sort_keys=True,

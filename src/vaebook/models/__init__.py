@@ -2,9 +2,9 @@
 
 from .autoencoder import Autoencoder
 from .builders import ARCHITECTURES, build_decoder, build_encoder
-from .vae import VAE, Sampling
+from .vae import VAE, Posterior, Sampling
 
-__all__ = ["ARCHITECTURES", "Autoencoder", "VAE", "Sampling", "build_decoder", "build_encoder"]
+__all__ = ["ARCHITECTURES", "Autoencoder", "VAE", "Posterior", "Sampling", "build_decoder", "build_encoder"]
 
 MODEL_TYPES = ("autoencoder", "vae")
 

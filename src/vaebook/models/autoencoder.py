@@ -19,11 +19,11 @@ class Autoencoder(EncoderDecoder):
     def call(self, x, training=False):
         return self.decoder(self.encoder(x, training=training), training=training)
 
-    def encode(self, x) -> np.ndarray:
+    def encode(self, x, batch_size: int = 256) -> np.ndarray:
         """Codes z of images x (N, 28, 28, 1): (N, latent_dim)."""
-        return keras.ops.convert_to_numpy(self.encoder.predict(self._checked(x), verbose=0))
+        (codes,) = self._batched(self.encoder, self._checked(x), batch_size)
+        return codes
 
-    def reconstruct(self, x) -> np.ndarray:
+    def reconstruct(self, x, batch_size: int = 256) -> np.ndarray:
         """Pixel probabilities of the reconstructions of x: (N, 28, 28, 1)."""
-        logits = self.predict(self._checked(x), verbose=0)
-        return keras.ops.convert_to_numpy(keras.ops.sigmoid(logits))
+        return self.decode(self.encode(x, batch_size))

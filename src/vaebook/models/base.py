@@ -36,6 +36,23 @@ class EncoderDecoder(keras.Model):
     def _checked(self, x):
         return check_images(x, "x")
 
+    @staticmethod
+    def _batched(network, x, batch_size: int = 256) -> list[np.ndarray]:
+        """Run ``network`` eagerly on x in batches and return its output(s) as NumPy arrays.
+
+        Eager calls, not ``predict``: ``predict`` compiles a function per model, and notebooks
+        that loop over many models then print TensorFlow's retracing warnings.
+        """
+        outputs = None
+        for start in range(0, len(x), batch_size):
+            result = network(x[start:start + batch_size], training=False)
+            result = result if isinstance(result, (list, tuple)) else [result]
+            if outputs is None:
+                outputs = [[] for _ in result]
+            for collected, value in zip(outputs, result):
+                collected.append(keras.ops.convert_to_numpy(value))
+        return [np.concatenate(parts) for parts in outputs]
+
     def get_config(self):
         config = super().get_config()
         config.update(

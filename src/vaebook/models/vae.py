@@ -13,6 +13,8 @@ not another class.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -21,6 +23,13 @@ from keras import layers, ops
 from .. import losses
 from ..data import check_positive_int
 from .base import EncoderDecoder
+
+
+class Posterior(NamedTuple):
+    """q(z | x) = N(mean, diag(exp(log_var))) for N images: ``mean`` and ``log_var`` are (N, J)."""
+
+    mean: np.ndarray
+    log_var: np.ndarray
 
 
 @keras.saving.register_keras_serializable(package="vaebook")
@@ -126,15 +135,21 @@ class VAE(EncoderDecoder):
 
     # Convenience methods for notebooks: NumPy in, NumPy out, batched, inputs validated.
 
-    def encode(self, x, batch_size=256):
-        """Posterior parameters of images x (N, 28, 28, 1): (z_mean, z_log_var), each (N, latent_dim)."""
-        z_mean, z_log_var = self.encoder.predict(self._checked(x), batch_size=batch_size, verbose=0)
-        return np.asarray(z_mean), np.asarray(z_log_var)
+    def posterior(self, x, batch_size: int = 256) -> Posterior:
+        """Parameters of q(z | x) for images x (N, 28, 28, 1): ``Posterior(mean, log_var)``."""
+        mean, log_var = self._batched(self.encoder, self._checked(x), batch_size)
+        return Posterior(mean, log_var)
 
-    def reconstruct(self, x, batch_size=256):
+    def encode(self, x, batch_size: int = 256) -> np.ndarray:
+        """Posterior means of images x (N, 28, 28, 1): (N, latent_dim), like ``Autoencoder.encode``.
+
+        The VAE's code is a distribution; :meth:`posterior` gives its mean and log variance.
+        """
+        return self.posterior(x, batch_size).mean
+
+    def reconstruct(self, x, batch_size: int = 256) -> np.ndarray:
         """Pixel probabilities of the decoded posterior mean: (N, 28, 28, 1)."""
-        z_mean, _ = self.encode(x, batch_size)
-        return self.decode(z_mean)
+        return self.decode(self.encode(x, batch_size))
 
     def sample(self, num_samples: int, seed: int = 0):
         """Pixel probabilities of decoded prior samples z ~ N(0, I): (num_samples, 28, 28, 1)."""
