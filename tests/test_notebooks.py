@@ -114,3 +114,20 @@ def test_solutions_are_executed_and_collapsed(path):
     exercises = sum("{exercise}" in "".join(c["source"]) for c in _cells(path))
     assert solutions == exercises >= 3, f"{path.name}: {exercises} exercises, {solutions} solutions"
     assert code_in_solutions >= 2, f"{path.name}: solutions should run code, not describe it"
+
+
+def _cited_keys() -> set[str]:
+    texts = [p.read_text() for p in NOTEBOOKS] + [p.read_text() for p in (ROOT / "book").glob("*.md")]
+    keys = set()
+    for text in texts:
+        for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", text):
+            keys.update(key.strip() for key in group.split(","))
+    return keys
+
+
+def test_bibliography_is_cited_and_complete():
+    """Every citation has an entry, and every entry is cited somewhere (no padding)."""
+    entries = set(re.findall(r"@\w+\{([^,\s]+),", (ROOT / "book/references.bib").read_text()))
+    cited = _cited_keys()
+    assert cited - entries == set(), f"cited but missing from references.bib: {cited - entries}"
+    assert entries - cited == set(), f"in references.bib but never cited: {entries - cited}"
