@@ -133,6 +133,34 @@ def elbo_per_image(vae, x, num_samples: int = 1, *, seed: int | None = None,
     return log_px_given_z.mean(axis=1) - kl
 
 
+def reconstruction_loss_per_image(autoencoder, x, targets=None, batch_size: int = 256) -> np.ndarray:
+    """-log p(targets | z) per image for an autoencoder's code z of x, (N,) in nats.
+
+    ``targets`` defaults to ``x``; pass the clean images when ``x`` is noisy (denoising). The mean
+    over images is what ``autoencoder.evaluate(x, targets)`` reports, computed eagerly: looping
+    ``evaluate`` over many models makes TensorFlow print retracing warnings.
+    """
+    from .models import Autoencoder
+
+    if not isinstance(autoencoder, Autoencoder):
+        raise TypeError(
+            "expected a vaebook.models.Autoencoder, got "
+            f"{type(autoencoder).__name__}: a VAE's reconstruction term needs samples of its "
+            "posterior; use elbo_per_image for a VAE"
+        )
+    x = check_images(x, "x")
+    targets = x if targets is None else check_images(targets, "targets")
+    if len(targets) != len(x):
+        raise ValueError(f"targets must have one image per input: {len(targets)} for {len(x)}")
+    check_positive_int("batch_size", batch_size)
+    values = []
+    for start in range(0, len(x), batch_size):
+        logits = autoencoder(x[start:start + batch_size], training=False)
+        values.append(ops.convert_to_numpy(
+            -losses.bernoulli_log_likelihood(targets[start:start + batch_size], logits)))
+    return np.concatenate(values).astype(np.float64)
+
+
 def nats_to_bits_per_dim(nats_per_image, num_dims: int = 784):
     """Convert a log-likelihood in nats per image to bits per pixel."""
     return np.asarray(nats_per_image) / (num_dims * math.log(2.0))
