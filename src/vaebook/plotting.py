@@ -289,3 +289,56 @@ def plot_histograms(samples: dict[str, np.ndarray], title: str, xlabel: str,
     fig.tight_layout()
     legend_below(fig, axis, ncol=2)
     return fig
+
+
+def plot_labelled_points(points: dict[str, tuple[float, float]], title: str, xlabel: str,
+                         ylabel: str, connect: bool = True):
+    """Points (label -> (x, y)), each annotated with its label beside it: a trade-off curve.
+
+    With ``connect`` the points are joined in the order given (a sweep, for instance).
+    """
+    if not points:
+        raise ValueError("points must hold at least one label -> (x, y) entry")
+    labels = list(points)
+    xy = np.asarray([points[label] for label in labels], dtype=np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2 or not np.all(np.isfinite(xy)):
+        raise ValueError("points must map labels to finite (x, y) pairs")
+    fig, axis = plt.subplots(figsize=(7.6, 4.2))
+    axis.plot(xy[:, 0], xy[:, 1], marker="o", linestyle="-" if connect else "none", color="C0")
+    for label, (x, y) in zip(labels, xy):
+        # Offset in points, so the label sits beside its marker whatever the axis scales.
+        axis.annotate(label, (x, y), xytext=(6, 6), textcoords="offset points")
+    axis.margins(0.15)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_heatmap(values, row_labels: list[str], column_labels: list[str], title: str,
+                 xlabel: str, ylabel: str, colorbar_label: str, number_format: str = ".1f"):
+    """A matrix (rows x columns) as coloured cells with each value written in its cell."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or values.shape != (len(row_labels), len(column_labels)):
+        raise ValueError(
+            f"values must have shape (len(row_labels), len(column_labels)) = "
+            f"({len(row_labels)}, {len(column_labels)}), got {values.shape}"
+        )
+    width = min(MAX_WIDTH_INCHES, 2.0 + 0.62 * len(column_labels))
+    fig, axis = plt.subplots(figsize=(width, 1.2 + 0.42 * len(row_labels)))
+    image = axis.imshow(values, cmap="viridis", aspect="auto")
+    axis.set_xticks(range(len(column_labels)), labels=column_labels)
+    axis.set_yticks(range(len(row_labels)), labels=row_labels)
+    axis.grid(False)
+    threshold = values.min() + 0.6 * (values.max() - values.min())
+    for (row, column), value in np.ndenumerate(values):
+        axis.text(column, row, format(value, number_format), ha="center", va="center",
+                  fontsize=FONT_SIZES["xtick.labelsize"],
+                  color="black" if value > threshold else "white")
+    fig.colorbar(image, ax=axis, label=colorbar_label, pad=0.02)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    fig.tight_layout()
+    return fig
