@@ -162,7 +162,8 @@ def data_caveat(data) -> str:
     """One sentence saying what the chapter's numbers can be compared with, given their data."""
     if not all(hasattr(data, attribute) for attribute in ("source", "x_train", "x_test")):
         raise TypeError("data must be a data set with source, x_train and x_test, such as the "
-                        f"vaebook.data.MnistData that load_mnist returns, got {type(data).__name__}")
+                        "vaebook.data.MnistData that load_mnist returns, got "
+                        f"{type(data).__name__}")
     if data.source == "keras-mnist" and len(data.x_train) == 60000 and len(data.x_test) == 10000:
         return ("These are the standard 60,000 training and 10,000 test images of MNIST, binarised "
                 "at 0.5; published results on other binarisations differ by a few nats.")

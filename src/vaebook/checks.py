@@ -7,20 +7,20 @@ argument, says what was expected and shows what was given, for example::
 
 Conventions:
 
-* a value of the wrong *kind* (a string where a number is expected, an array where a data set is
-  expected, a float where an int is expected... but see below) raises ``TypeError``; a value of
-  the right kind that is out of range, of the wrong shape or not finite raises ``ValueError``;
-* a float where an int is expected is a wrong *value* when it is a number (``2.5`` samples):
-  ``ValueError``; ``True``/``False`` are never accepted as numbers (a flag passed as a count is
-  a bug): ``TypeError``;
+* ``TypeError`` for a value of the wrong *kind*: a string, None, a bool or an array where a number
+  is expected (``True`` is never a count: a flag passed as a count is a bug), an array where a
+  data set is expected, a string where a function is expected;
+* ``ValueError`` for a value of the right kind that is wrong: out of range, a number that is not
+  an integer where an int is expected (``2.5`` samples), the wrong shape, NaN or infinity, grey
+  levels where binary pixels are needed, integer images (grey levels 0-255 never divided by 255);
 * NumPy scalars (``np.int64(3)``, ``np.float32(1e-3)``) and 0-d arrays are accepted wherever a
   Python number is, and every check returns plain Python ``int``/``float``/``bool`` values (so
   they can be written to JSON and passed to Keras);
 * array checks return the array converted (images as float32), so a caller writes
   ``x = checks.images(x, "x")`` and uses ``x``.
 
-This module is a leaf: it imports only NumPy (model checks import the models lazily), so every
-other module can use it.
+This module is a leaf: at import it needs only NumPy (the checks of models and tensors import
+Keras and the models when called), so every other module of the package can use it.
 """
 
 from __future__ import annotations
@@ -143,7 +143,8 @@ def real(value, name: str, *, minimum: float | None = None, maximum: float | Non
 
 def _interval_text(minimum, maximum, open_below, open_above) -> str:
     if minimum is not None and maximum is not None:
-        return f" in {'(' if open_below else '['}{minimum:g}, {maximum:g}{')' if open_above else ']'}"
+        left, right = "(" if open_below else "[", ")" if open_above else "]"
+        return f" in {left}{minimum:g}, {maximum:g}{right}"
     if minimum is not None:
         return f" {'>' if open_below else '>='} {minimum:g}"
     if maximum is not None:
@@ -209,7 +210,7 @@ def mapping(value, name: str, *, allow_empty: bool = False, what: str = "a dict"
 
 
 def names(value, name: str) -> list[str]:
-    """A non-empty list or tuple of strings (never a bare string, which would iterate as letters)."""
+    """A non-empty list or tuple of strings (not a bare string, which would iterate as letters)."""
     if isinstance(value, str):
         raise TypeError(f"{name} must be a list of names, got the string {value!r} "
                         f"(write [{value!r}])")
@@ -220,7 +221,7 @@ def names(value, name: str) -> list[str]:
     return list(value)
 
 
-def callable_(value, name: str, *, what: str = "a callable") -> Any:
+def function(value, name: str, *, what: str = "a callable") -> Any:
     """A function (or other callable)."""
     if not callable(value):
         raise TypeError(f"{name} must be {what}, got {describe(value)}")
@@ -353,7 +354,8 @@ GREY_LEVEL_REASON = (
 
 def codes(value, name: str = "z", *, latent_dim: int | None = None) -> np.ndarray:
     """A non-empty batch of finite latent codes (N, latent_dim), returned as float32."""
-    expected = f"codes of shape (N, {latent_dim if latent_dim is not None else 'J'}) of finite numbers"
+    columns = latent_dim if latent_dim is not None else "J"
+    expected = f"codes of shape (N, {columns}) of finite numbers"
     array = _numeric_array(value, name, expected)
     if array.ndim != 2 or (latent_dim is not None and array.shape[1] != latent_dim):
         raise ValueError(f"{name} must be {expected}, got shape {array.shape}")
@@ -367,7 +369,8 @@ def codes(value, name: str = "z", *, latent_dim: int | None = None) -> np.ndarra
 def labels(value, name: str = "labels", *, count: int | None = None,
            num_classes: int = 10) -> np.ndarray:
     """Integer class labels 0..num_classes-1, shape (N,) (N = ``count`` if given), as int64."""
-    expected = f"integer labels in [0, {num_classes - 1}] of shape ({count if count is not None else 'N'},)"
+    rows = count if count is not None else "N"
+    expected = f"integer labels in [0, {num_classes - 1}] of shape ({rows},)"
     array = _numeric_array(value, name, expected)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name} must be {expected}, got dtype {array.dtype}"

@@ -36,7 +36,7 @@ PER_EXAMPLE_NDIMS = (2, 4)  # (batch, D) or (batch, height, width, channels)
 
 
 def _as_tensor_like(value, name: str):
-    """Arrays and tensors as they are; lists and numbers as float32 arrays; anything else refused."""
+    """Arrays and tensors as they are, lists and numbers as float32 arrays, anything else refused."""
     if isinstance(value, (list, tuple, numbers.Number, np.generic)) and not isinstance(value, bool):
         return np.asarray(value, dtype=np.float32)
     if isinstance(value, (np.ndarray, keras.KerasTensor, tf.Variable)) or tf.is_tensor(value):
@@ -56,7 +56,8 @@ def _check_per_example(value, name: str, ndims=PER_EXAMPLE_NDIMS, expected=None)
     if len(shape) not in ndims:
         expected = expected or "shape (batch, height, width, channels) or (batch, D)"
         hint = f" (one example without its batch axis? use {name}[None])" if len(shape) == 3 else ""
-        raise ValueError(f"{name} must have a batch axis first, {expected}; got shape {shape}{hint}")
+        raise ValueError(f"{name} must have a batch axis first, {expected}; got shape "
+                         f"{shape}{hint}")
     if shape[0] == 0:
         raise ValueError(f"{name} must hold at least one example, got an empty batch {shape}")
     return value

@@ -194,7 +194,8 @@ def nearest_neighbour_distance(queries, references) -> np.ndarray:
     """Euclidean distance from each query (N, J) to its nearest reference (M, J): (N,)."""
     references = checks.array(references, "references", ndim=2,
                               what="codes of shape (M, J) of finite numbers")
-    queries = checks.array(queries, "queries", ndim=2, what="codes of shape (N, J) of finite numbers")
+    queries = checks.array(queries, "queries", ndim=2,
+                           what="codes of shape (N, J) of finite numbers")
     if queries.shape[1] != references.shape[1]:
         raise ValueError(
             f"queries must have as many columns as references: expected (N, "

@@ -61,11 +61,11 @@ class DivergenceGuard(keras.callbacks.Callback):
         if loss is not None and not math.isfinite(float(loss)):
             raise TrainingDiverged(
                 f"training diverged: loss is {float(loss)} at epoch {self._epoch + 1}, "
-                f"{self.batches_text(getattr(self, '_first_step', batch), batch)}; lower the "
+                f"{self._batches_text(getattr(self, '_first_step', batch), batch)}; lower the "
                 "learning rate or check the inputs"
             )
 
-    def batches_text(self, first_step: int, last_step: int) -> str:
+    def _batches_text(self, first_step: int, last_step: int) -> str:
         """'batch 3 of 8', or 'batches 5-6 of 6' for a compiled call of several steps."""
         total = (self.params or {}).get("steps")
         first, last = first_step + 1, last_step + 1

@@ -75,8 +75,8 @@ def train_or_load(
     """
     checks.mapping(config, "config", allow_empty=True)
     _check_json(config, "config")
-    checks.callable_(build, "build", what="a function build(config) -> model")
-    checks.callable_(train, "train", what="a function train(model) -> history dict")
+    checks.function(build, "build", what="a function build(config) -> model")
+    checks.function(train, "train", what="a function train(model) -> history dict")
     retrain = checks.boolean(retrain, "retrain")
     folder = cache_dir() / cache_key(name, config, profile, data_tag)
     weights_path = folder / "model.weights.h5"

@@ -50,13 +50,13 @@ class EncoderDecoder(keras.Model):
         if len(outputs) != cls.ENCODER_OUTPUTS:
             raise ValueError(f"encoder must be {cls.ENCODER_HINT}; got one with {len(outputs)} "
                              f"output(s)")
-        encoder_latent = {output.shape[-1] for output in outputs}
-        decoder_latent = decoder.inputs[0].shape[-1]
-        if encoder_latent != {decoder_latent}:
+        code_sizes = sorted({output.shape[-1] for output in outputs})
+        decoder_size = decoder.inputs[0].shape[-1]
+        if code_sizes != [decoder_size]:
             raise ValueError(
-                f"decoder must take codes of the size the encoder gives: the encoder outputs "
-                f"{sorted(encoder_latent)[0] if len(encoder_latent) == 1 else sorted(encoder_latent)}"
-                f"-dimensional codes, the decoder takes {decoder_latent}-dimensional ones"
+                "decoder must take codes of the size the encoder gives: the encoder outputs "
+                f"{' and '.join(map(str, code_sizes))}-dimensional codes, the decoder takes "
+                f"{decoder_size}-dimensional ones"
             )
         image_shape = tuple(encoder.inputs[0].shape[1:])
         logits_shape = tuple(decoder.outputs[0].shape[1:])
@@ -74,7 +74,7 @@ class EncoderDecoder(keras.Model):
         return tuple(int(d) for d in self.encoder.inputs[0].shape[1:])
 
     def decode(self, z) -> np.ndarray:
-        """Pixel probabilities sigmoid(decoder(z)) for codes z (N, latent_dim): (N, *image_shape)."""
+        """Pixel probabilities sigmoid(decoder(z)) of codes z (N, latent_dim): (N, *image_shape)."""
         z = checks.codes(z, "z", latent_dim=self.latent_dim)
         return keras.ops.convert_to_numpy(keras.ops.sigmoid(self.decoder(z, training=False)))
 
