@@ -79,8 +79,8 @@ def test_an_autoencoder_is_refused_by_name(mnist_small):
     from vaebook.models import Autoencoder
 
     ae = Autoencoder(build_encoder(2, variational=False), build_decoder(2))
-    for function in (metrics.iwae_bound, metrics.elbo_per_image):
-        with pytest.raises(TypeError, match="expected a vaebook.models.VAE.*got Autoencoder"):
+    for function in (metrics.iwae_bound, metrics.elbo_per_image, metrics.log_likelihood_estimate):
+        with pytest.raises(TypeError, match="vae must be a vaebook.models.VAE.*got Autoencoder"):
             function(ae, mnist_small.x_test[:2], 1)
 
 

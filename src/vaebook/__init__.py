@@ -10,6 +10,7 @@ Modules, in the order the book meets them:
 - :mod:`vaebook.metrics`  the importance-weighted bound and log-likelihood estimates
 - :mod:`vaebook.zoo`      train-or-load cache keyed by config, profile, data and code
 - :mod:`vaebook.plotting` the book's figures
+- :mod:`vaebook.checks`   the argument checks every public function uses
 """
 
 import os

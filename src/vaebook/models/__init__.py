@@ -14,13 +14,20 @@ def build_model(model_type: str, latent_dim: int, architecture: str = "dense",
     """Rebuild a model from the settings a checkpoint stores beside its weights.
 
     ``model_type`` is ``"autoencoder"`` (deterministic encoder) or ``"vae"``; ``architecture`` is
-    ``"dense"`` or ``"conv"``; ``beta`` and ``seed`` apply to the VAE only.
+    ``"dense"`` or ``"conv"``; ``beta`` and ``seed`` apply to the VAE only (an autoencoder refuses
+    a ``beta`` other than 1; it has no sampling noise for ``seed`` to fix).
     """
-    if model_type not in MODEL_TYPES:
-        raise ValueError(f"unknown model_type {model_type!r}; expected one of {MODEL_TYPES}")
+    from .. import checks
+
+    model_type = checks.one_of(model_type, "model_type", MODEL_TYPES)
+    latent_dim = checks.positive_int(latent_dim, "latent_dim")
+    architecture = checks.one_of(architecture, "architecture", ARCHITECTURES)
+    beta = checks.real(beta, "beta", minimum=0.0)
+    seed = checks.seed(seed, allow_none=True)
     if model_type == "autoencoder":
         if beta != 1.0:
-            raise ValueError("beta applies to the VAE only; an autoencoder has no KL term")
+            raise ValueError(f"beta must be 1.0 for model_type='autoencoder', got {beta:g}: beta "
+                             "weights a VAE's KL term, and an autoencoder has none")
         return Autoencoder(build_encoder(latent_dim, architecture, variational=False),
                            build_decoder(latent_dim, architecture))
     return VAE(build_encoder(latent_dim, architecture), build_decoder(latent_dim, architecture),

@@ -14,7 +14,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ..data import IMAGE_SHAPE, check_positive_int
+from .. import checks
+from ..data import IMAGE_SHAPE
 
 ARCHITECTURES = ("dense", "conv")
 DENSE_HIDDEN_UNITS = (512, 256)  # encoder widths; the decoder mirrors them
@@ -22,14 +23,14 @@ CONV_FILTERS = (32, 64)  # as in the TensorFlow CVAE tutorial: two stride-2 3x3 
 
 
 def _check(kind, latent_dim):
-    if kind not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {kind!r}; expected one of {ARCHITECTURES}")
-    check_positive_int("latent_dim", latent_dim)
+    """The architecture and the latent size, checked (the size as a Python int, for Keras)."""
+    return checks.one_of(kind, "kind", ARCHITECTURES), checks.positive_int(latent_dim, "latent_dim")
 
 
 def build_encoder(latent_dim: int, kind: str = "dense", variational: bool = True) -> keras.Model:
     """Encoder network: (batch, 28, 28, 1) -> z, or -> [z_mean, z_log_var] if ``variational``."""
-    _check(kind, latent_dim)
+    kind, latent_dim = _check(kind, latent_dim)
+    variational = checks.boolean(variational, "variational")
     images = keras.Input(shape=IMAGE_SHAPE, name="images")
     if kind == "dense":
         hidden = layers.Flatten()(images)  # (batch, 784)
@@ -51,7 +52,7 @@ def build_encoder(latent_dim: int, kind: str = "dense", variational: bool = True
 
 def build_decoder(latent_dim: int, kind: str = "dense") -> keras.Model:
     """Decoder network: (batch, latent_dim) -> logits (batch, 28, 28, 1)."""
-    _check(kind, latent_dim)
+    kind, latent_dim = _check(kind, latent_dim)
     z = keras.Input(shape=(latent_dim,), name="z")
     if kind == "dense":
         hidden = z

@@ -20,8 +20,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from .. import losses
-from ..data import check_positive_int
+from .. import checks, losses
 from .base import EncoderDecoder
 
 
@@ -43,6 +42,7 @@ class Sampling(layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
+        seed = checks.seed(seed, allow_none=True)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -60,26 +60,29 @@ class VAE(EncoderDecoder):
     """``VAE(encoder, decoder, beta=1.0)``.
 
     Args:
-        encoder: maps (batch, 28, 28, 1) to ``[z_mean, z_log_var]``, each (batch, latent_dim).
-        decoder: maps (batch, latent_dim) to logits (batch, 28, 28, 1).
-        beta: weight of the KL term in the training loss (β-VAE); the reported ``elbo`` is always
-            the true bound (β = 1), so models trained with different β stay comparable.
-        seed: seed of the sampling noise.
+        encoder: maps images (batch, 28, 28, 1) (or any other image shape) to
+            ``[z_mean, z_log_var]``, each (batch, latent_dim).
+        decoder: maps (batch, latent_dim) to logits of the encoder's input shape.
+        beta: weight of the KL term in the training loss (β-VAE), a number >= 0; the reported
+            ``elbo`` is always the true bound (β = 1), so models trained with different β stay
+            comparable.
+        seed: seed of the sampling noise (an int >= 0, or None).
+
+    A mismatched pair (an encoder of 2-dimensional codes with a decoder of 16-dimensional ones,
+    a deterministic encoder) is refused here, not deep inside ``fit``.
 
     ``fit`` reports, averaged over the batch and in nats per image: ``loss`` (-L_β), ``elbo``,
     ``reconstruction`` (-E_q log p(x|z)) and ``kl``; the same with ``val_`` on validation data.
     """
 
+    ENCODER_OUTPUTS = 2
+    ENCODER_HINT = ("a variational encoder returning [z_mean, z_log_var] (a VAE needs one: use "
+                    "build_encoder(..., variational=True))")
+
     def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
+        beta = checks.real(beta, "beta", minimum=0.0)
+        seed = checks.seed(seed, allow_none=True)
         super().__init__(encoder, decoder, **kwargs)
-        beta = float(beta)
-        if not np.isfinite(beta) or beta < 0:
-            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-        if len(encoder.outputs) != 2:
-            raise ValueError(
-                "a VAE needs a variational encoder returning [z_mean, z_log_var]; "
-                f"got one with {len(encoder.outputs)} output(s) (use variational=True)"
-            )
         self.beta = beta
         self.seed = seed
         self.sampling = Sampling(seed=seed, name="sampling")
@@ -95,6 +98,7 @@ class VAE(EncoderDecoder):
 
     def call(self, x, training=False):
         """Logits of the decoder for one sample z ~ q(z | x): (batch, 28, 28, 1)."""
+        self._check_call_input(x)
         z_mean, z_log_var = self.encoder(x, training=training)
         return self.decoder(self.sampling([z_mean, z_log_var]), training=training)
 
@@ -136,7 +140,8 @@ class VAE(EncoderDecoder):
     # Convenience methods for notebooks: NumPy in, NumPy out, batched, inputs validated.
 
     def posterior(self, x, batch_size: int = 256) -> Posterior:
-        """Parameters of q(z | x) for images x (N, 28, 28, 1): ``Posterior(mean, log_var)``."""
+        """Parameters of q(z | x) for images x (N, 28, 28, 1) in [0, 1]:
+        ``Posterior(mean, log_var)``."""
         mean, log_var = self._batched(self.encoder, self._checked(x), batch_size)
         return Posterior(mean, log_var)
 
@@ -153,13 +158,19 @@ class VAE(EncoderDecoder):
 
     def sample(self, num_samples: int, seed: int = 0):
         """Pixel probabilities of decoded prior samples z ~ N(0, I): (num_samples, 28, 28, 1)."""
-        check_positive_int("num_samples", num_samples)
+        num_samples = checks.positive_int(num_samples, "num_samples")
+        seed = checks.seed(seed)
         z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
         return self.decode(z.astype(np.float32))
 
     def evaluate_terms(self, x, batch_size=256):
-        """Test-set averages of elbo, reconstruction and kl (nats per image), one sample each."""
-        results = self.evaluate(self._checked(x), batch_size=batch_size, verbose=0, return_dict=True)
+        """Test-set averages of elbo, reconstruction and kl (nats per image), one sample each.
+
+        ``x``: binary images (the terms are Bernoulli log-likelihoods).
+        """
+        x = self._checked(x, binary=True)
+        batch_size = checks.positive_int(batch_size, "batch_size")
+        results = self.evaluate(x, batch_size=batch_size, verbose=0, return_dict=True)
         return {name: float(value) for name, value in results.items()}
 
     def get_config(self):
