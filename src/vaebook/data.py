@@ -174,15 +174,16 @@ def _prepare(images, binarize, rng):
     return images
 
 
-def check_images(images, name: str = "images") -> np.ndarray:
+def check_images(images, name: str = "images", image_shape=IMAGE_SHAPE) -> np.ndarray:
     """Validate a batch of images and return it as a float32 array.
 
-    Expects shape ``(N, 28, 28, 1)``, a real (not integer) dtype, finite values in [0, 1].
-    Raises ``ValueError`` saying which expectation failed.
+    Expects shape ``(N, *image_shape)`` (MNIST's ``(N, 28, 28, 1)`` by default), a real (not
+    integer) dtype, finite values in [0, 1]. Raises ``ValueError`` saying which expectation failed.
     """
     array = np.asarray(images)
-    if array.ndim != 4 or array.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"{name} must have shape (N, 28, 28, 1), got {array.shape}")
+    if array.ndim != 4 or array.shape[1:] != tuple(image_shape):
+        raise ValueError(f"{name} must have shape (N, {', '.join(map(str, image_shape))}), "
+                         f"got {array.shape}")
     if not np.issubdtype(array.dtype, np.floating):
         raise ValueError(
             f"{name} must be floats in [0, 1], got dtype {array.dtype} "

@@ -141,7 +141,7 @@ def fit(
     Args:
         model: an :class:`~vaebook.models.Autoencoder` or :class:`~vaebook.models.VAE`; compiled
             here with Adam(``learning_rate``) unless it is compiled already.
-        x_train, x_val: images (N, 28, 28, 1) in [0, 1]; ``x_val`` adds ``val_*`` metrics.
+        x_train, x_val: images (N, *model.image_shape) in [0, 1]; ``x_val`` adds ``val_*`` metrics.
         targets_train, targets_val: what an autoencoder should reconstruct (default: the inputs;
             clean images when the inputs are noisy, for a denoising autoencoder).
         epochs, batch_size: passes over the data and images per gradient step.
@@ -156,19 +156,22 @@ def fit(
     """
     check_positive_int("epochs", epochs)
     check_positive_int("batch_size", batch_size)
-    x_train = check_images(x_train, "x_train")
+    image_shape = model.image_shape  # (28, 28, 1) for MNIST
+    x_train = check_images(x_train, "x_train", image_shape=image_shape)
     is_vae = isinstance(model, VAE)
     if is_vae:
         y_train = None
     else:
-        y_train = x_train if targets_train is None else check_images(targets_train, "targets_train")
+        y_train = x_train if targets_train is None else check_images(
+            targets_train, "targets_train", image_shape=image_shape)
     validation = None
     if x_val is not None:
-        x_val = check_images(x_val, "x_val")
+        x_val = check_images(x_val, "x_val", image_shape=image_shape)
         if is_vae:
             validation = (x_val,)
         else:
-            y_val = x_val if targets_val is None else check_images(targets_val, "targets_val")
+            y_val = x_val if targets_val is None else check_images(
+                targets_val, "targets_val", image_shape=image_shape)
             validation = (x_val, y_val)
     if not model.compiled:
         compile_model(model, learning_rate)

@@ -14,16 +14,16 @@ from .base import EncoderDecoder
 
 @keras.saving.register_keras_serializable(package="vaebook")
 class Autoencoder(EncoderDecoder):
-    """``Autoencoder(encoder, decoder)``: ``call(x)`` returns reconstruction logits (batch, 28, 28, 1)."""
+    """``Autoencoder(encoder, decoder)``: ``call(x)`` returns reconstruction logits (batch, *image_shape)."""
 
     def call(self, x, training=False):
         return self.decoder(self.encoder(x, training=training), training=training)
 
     def encode(self, x, batch_size: int = 256) -> np.ndarray:
-        """Codes z of images x (N, 28, 28, 1): (N, latent_dim)."""
+        """Codes z of images x (N, *image_shape): (N, latent_dim)."""
         (codes,) = self._batched(self.encoder, self._checked(x), batch_size)
         return codes
 
     def reconstruct(self, x, batch_size: int = 256) -> np.ndarray:
-        """Pixel probabilities of the reconstructions of x: (N, 28, 28, 1)."""
+        """Pixel probabilities of the reconstructions of x: (N, *image_shape)."""
         return self.decode(self.encode(x, batch_size))

@@ -17,6 +17,12 @@ class EncoderDecoder(keras.Model):
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, **kwargs):
         super().__init__(**kwargs)
+        image_shape = tuple(encoder.inputs[0].shape[1:])
+        if tuple(decoder.outputs[0].shape[1:]) != image_shape:
+            raise ValueError(
+                f"the decoder must output the encoder's image shape {image_shape}, got "
+                f"{tuple(decoder.outputs[0].shape[1:])}: build both with the same image_shape"
+            )
         self.encoder = encoder
         self.decoder = decoder
         # Both sub-networks are functional models, built when created, so this model is too.
@@ -26,15 +32,20 @@ class EncoderDecoder(keras.Model):
     def latent_dim(self) -> int:
         return int(self.decoder.inputs[0].shape[-1])
 
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(height, width, channels) of the images the encoder takes: (28, 28, 1) for MNIST."""
+        return tuple(int(size) for size in self.encoder.inputs[0].shape[1:])
+
     def decode(self, z) -> np.ndarray:
-        """Pixel probabilities sigmoid(decoder(z)) for codes z (batch, latent_dim): (batch, 28, 28, 1)."""
+        """Pixel probabilities sigmoid(decoder(z)) for codes z (batch, latent_dim): (batch, *image_shape)."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (N, {self.latent_dim}), got {z.shape}")
         return keras.ops.convert_to_numpy(keras.ops.sigmoid(self.decoder(z, training=False)))
 
     def _checked(self, x):
-        return check_images(x, "x")
+        return check_images(x, "x", image_shape=self.image_shape)
 
     @staticmethod
     def _batched(network, x, batch_size: int = 256) -> list[np.ndarray]:
