@@ -368,7 +368,7 @@ def test_numpy_settings_reach_the_model_cache_as_plain_json(mnist_small, cache_d
         epochs=np.int64(1), beta=np.float32(1.0), learning_rate=np.float32(2e-3),
         batch_size=np.int64(16), seed=np.int64(0), validation_fraction=np.float32(0.25))
     stored = json.loads(next(cache_dir.glob("np-scalars-*/config.json")).read_text())["config"]
-    assert stored["latent_dim"] == 2 and stored["batch_size"] == 16
+    assert stored["model"]["latent_dim"] == 2 and stored["batch_size"] == 16
     assert stored["learning_rate"] == pytest.approx(2e-3, rel=1e-6)
     assert float(model.optimizer.learning_rate) == pytest.approx(2e-3)
     # None means the default, written as the default: the key of an explicit default is the same.

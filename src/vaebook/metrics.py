@@ -18,6 +18,7 @@ K = 1000 on thousands of images fits in a few hundred MB on a CPU.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from keras import ops
@@ -237,3 +238,168 @@ def nearest_neighbour_distance(queries, references) -> np.ndarray:
         + np.sum(references**2, axis=1)[None, :]
     )
     return np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+
+
+# Chapter 3: what the latent dimensions are used for.
+
+
+def kl_per_dimension(vae, x, batch_size: int = 256) -> np.ndarray:
+    """The KL of each latent dimension, averaged over the images x: (J,) in nats.
+
+        KL_j = mean over images of 1/2 (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)
+
+    The sum over j is the model's mean KL (its rate). A dimension with KL_j near 0 has a
+    posterior equal to the prior for every image: it carries no information about x.
+    """
+    _check_vae(vae)
+    mean, log_var = vae.posterior(x, batch_size)  # (N, J) each, images checked there
+    mean, log_var = mean.astype(np.float64), log_var.astype(np.float64)
+    return np.mean(0.5 * (mean**2 + np.exp(log_var) - 1.0 - log_var), axis=0)
+
+
+def active_units(vae, x, threshold: float = 0.01, batch_size: int = 256) -> int:
+    """How many latent dimensions are active (Burda et al., 2016):
+
+        A_j = Cov_x(E_q(z|x)[z_j]) > threshold,
+
+    the variance over the images x of the posterior mean of dimension j. An inactive dimension's
+    posterior mean is the same for every image, so the decoder cannot read anything from it.
+    """
+    _check_vae(vae)
+    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold >= 0):
+        raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
+    means = vae.encode(x, batch_size).astype(np.float64)  # (N, J) posterior means
+    return int(np.sum(np.var(means, axis=0) > threshold))
+
+
+class RateDistortion(NamedTuple):
+    """Rate and distortion of a model on a data set, nats per image; ``elbo`` = -(rate + distortion)."""
+
+    rate: float
+    distortion: float
+
+    @property
+    def elbo(self) -> float:
+        return -(self.rate + self.distortion)
+
+
+def rate_distortion(vae, x, *, seed: int | None = None, num_samples: int = 1,
+                    **kwargs) -> RateDistortion:
+    """The ELBO's two terms, averaged over the images x, in nats per image:
+
+        rate       R = mean over x of KL(q(z|x) || p(z))        (closed form)
+        distortion D = mean over x of -E_q(z|x)[log p(x|z)]     (num_samples draws of z per image)
+
+    so that ELBO = -(R + D). β > 1 trades distortion for rate. ``seed=None`` gives a fresh
+    estimate of D on every call; pass an int to repeat one. ``kwargs`` (batch_size, sample_chunk)
+    go to :func:`posterior_sample_terms`.
+    """
+    log_px_given_z, _ = posterior_sample_terms(vae, x, num_samples, seed=seed, **kwargs)
+    rate = float(np.sum(kl_per_dimension(vae, x)))
+    return RateDistortion(rate=rate, distortion=float(-log_px_given_z.mean()))
+
+
+class MIGResult(NamedTuple):
+    """The mutual information gap and what it is made of (K factors, J latent dimensions)."""
+
+    score: float  # MIG: the mean of ``gaps`` over the factors that vary
+    gaps: np.ndarray  # (K,) normalised gap of each factor (NaN for a factor that never varies)
+    latent_per_factor: np.ndarray  # (K,) int, the latent with the most information on each factor
+    mutual_information: np.ndarray  # (J, K) I(z_j; v_k) in nats, z_j discretised
+    entropies: np.ndarray  # (K,) H(v_k) in nats
+
+    @property
+    def factor_per_latent(self) -> np.ndarray:
+        """(J,) int, the factor each latent holds most information on, relative to the factor's
+        entropy (I(z_j; v_k) / H(v_k)): to label a row of latent traversals."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            normalised = np.where(self.entropies > 0, self.mutual_information / self.entropies, 0)
+        return np.argmax(normalised, axis=1)
+
+
+def _discrete_entropy(labels: np.ndarray) -> float:
+    """H(v) = -sum_a p(a) log p(a), nats, from the empirical distribution of integer labels."""
+    counts = np.unique(labels, return_counts=True)[1]
+    p = counts / counts.sum()
+    return float(-np.sum(p * np.log(p)))
+
+
+def _discrete_mutual_information(a: np.ndarray, b: np.ndarray) -> float:
+    """I(a; b) = sum p(a, b) log(p(a, b) / (p(a) p(b))), nats, from integer label arrays."""
+    _, a = np.unique(a, return_inverse=True)
+    _, b = np.unique(b, return_inverse=True)
+    shape = (a.max() + 1, b.max() + 1)
+    joint = np.bincount(a * shape[1] + b, minlength=shape[0] * shape[1]).reshape(shape)
+    joint = joint / joint.sum()
+    outer = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
+    present = joint > 0
+    return float(np.sum(joint[present] * np.log(joint[present] / outer[present])))
+
+
+def discretise(codes, n_bins: int = 20) -> np.ndarray:
+    """Each column of codes (N, J) cut into ``n_bins`` equal-width bins between its minimum and
+    maximum: (N, J) int bin indices 0..n_bins-1 (a constant column is all 0)."""
+    codes = np.asarray(codes, dtype=np.float64)
+    bins = np.zeros(codes.shape, dtype=np.int64)
+    for j in range(codes.shape[1]):
+        low, high = codes[:, j].min(), codes[:, j].max()
+        if high > low:
+            edges = np.linspace(low, high, n_bins + 1)[1:-1]  # the n_bins - 1 inner edges
+            bins[:, j] = np.digitize(codes[:, j], edges)
+    return bins
+
+
+def mutual_information_gap(codes, factors, n_bins: int = 20) -> MIGResult:
+    """The Mutual Information Gap (Chen et al., 2018) of a code for known discrete factors.
+
+        MIG = 1/K sum_k  [ I(z_(1); v_k) - I(z_(2); v_k) ] / H(v_k)
+
+    where z_(1) and z_(2) are the latent dimensions with the largest and second-largest mutual
+    information I(z_j; v_k) with factor v_k, and H(v_k) is the factor's entropy. A factor captured
+    by one dimension alone scores near 1; one spread over several dimensions, or captured by none,
+    near 0.
+
+    The latents are continuous (use the posterior means, ``vae.encode(x)``): each is discretised
+    into ``n_bins`` equal-width bins between its smallest and largest value (:func:`discretise`),
+    and every probability is a frequency over the N images, as in disentanglement_lib. So a
+    factor with more values than ``n_bins`` cannot reach a gap of 1 (at best about
+    log(n_bins) / H(v_k)), and with few images the estimated MI is biased upwards by about
+    (n_bins - 1)(values - 1) / (2 N) nats for every dimension alike.
+
+    Args:
+        codes: (N, J) continuous codes, J >= 2.
+        factors: (N, K) integer factor values (grid indices).
+        n_bins: bins per latent dimension.
+
+    Returns a :class:`MIGResult`: ``score``, the per-factor ``gaps``, ``latent_per_factor``, the
+    (J, K) ``mutual_information`` matrix and the factors' ``entropies``. Factors that take one
+    value only (entropy 0) get a NaN gap and are left out of the mean.
+    """
+    codes = np.asarray(codes)
+    factors = np.asarray(factors)
+    if codes.ndim != 2 or codes.shape[1] < 2:
+        raise ValueError(f"codes must have shape (N, J) with J >= 2 latent dimensions, got "
+                         f"{codes.shape}")
+    if not np.all(np.isfinite(codes)):
+        raise ValueError("codes contain NaN or infinite values")
+    if factors.ndim != 2 or len(factors) != len(codes):
+        raise ValueError(f"factors must have shape (N, K) with N = {len(codes)} like codes, got "
+                         f"{factors.shape}")
+    if not np.issubdtype(factors.dtype, np.integer):
+        raise ValueError(f"factors must be integer (discrete) values, got dtype {factors.dtype}")
+    n_bins = checks.positive_int(n_bins, "n_bins")
+    if n_bins < 2:
+        raise ValueError(f"n_bins must be at least 2, got {n_bins}")
+    binned = discretise(codes, n_bins)
+    latent_dim, num_factors = codes.shape[1], factors.shape[1]
+    information = np.array([[_discrete_mutual_information(binned[:, j], factors[:, k])
+                             for k in range(num_factors)] for j in range(latent_dim)])
+    entropies = np.array([_discrete_entropy(factors[:, k]) for k in range(num_factors)])
+    ranked = np.sort(information, axis=0)[::-1]  # (J, K), largest first
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gaps = np.where(entropies > 0, (ranked[0] - ranked[1]) / entropies, np.nan)
+    if np.all(np.isnan(gaps)):
+        raise ValueError("every factor takes a single value: the MIG is undefined")
+    return MIGResult(score=float(np.nanmean(gaps)), gaps=gaps,
+                     latent_per_factor=np.argmax(information, axis=0),
+                     mutual_information=information, entropies=entropies)

@@ -232,9 +232,9 @@ def fit(
 
     Args:
         model: an :class:`~vaebook.models.Autoencoder` or :class:`~vaebook.models.VAE`.
-        x_train, x_val: images (N, 28, 28, 1) (the model's image shape); ``x_val`` adds
-            ``val_*`` metrics. The images the Bernoulli likelihood scores (the inputs, or the
-            targets when given) must be binary: 0 or 1 in every pixel.
+        x_train, x_val: images (N, *model.image_shape); ``x_val`` adds ``val_*`` metrics. The
+            images the Bernoulli likelihood scores (the inputs, or the targets when given) must be
+            binary: 0 or 1 in every pixel.
         targets_train, targets_val: what an autoencoder should reconstruct (default: the inputs;
             clean images when the inputs are noisy, for a denoising autoencoder). A VAE refuses
             them: it reconstructs its inputs.

@@ -134,28 +134,37 @@ def trained_model(
     data,
     profile: Profile,
     *,
-    model_type: str,
-    latent_dim: int,
     epochs: int,
-    architecture: str = "dense",
-    beta: float = 1.0,
+    config=None,
+    model_type: str | None = None,
+    latent_dim: int | None = None,
+    architecture: str | None = None,
+    beta: float | None = None,
+    seed: int | None = None,
     noise_std: float = 0.0,
     learning_rate: float | None = None,
     batch_size: int | None = None,
-    seed: int = 0,
     validation_fraction: float = 0.1,
     retrain: bool = False,
 ):
-    """Train (or load) a model of the book on ``data`` (:class:`vaebook.data.MnistData`).
+    """Train (or load) a model of the book on ``data`` (:class:`vaebook.data.MnistData` or
+    :class:`vaebook.shapes.ShapesData`).
 
-    The settings are those of :func:`vaebook.models.build_model` and :func:`vaebook.training.fit`;
-    ``noise_std > 0`` trains a denoising autoencoder (inputs corrupted with
-    :func:`vaebook.data.add_gaussian_noise`, clean targets). Training starts from
-    ``config.set_seed(seed)``, so a model is the same whether it is trained first or tenth.
-    The last ``validation_fraction`` of the training images is held out for validation (the
-    ``val_*`` curves of the history) and the model ends with the weights of its best validation
-    epoch (:class:`vaebook.training.BestWeights`); the test split is never looked at, so test
-    numbers computed afterwards are honest.
+    The model is given either as a :class:`vaebook.models.VAEConfig` (``config=``: every VAE
+    setting, the capacity objective included) or by the keywords of
+    :func:`vaebook.models.build_model` (``model_type``, ``latent_dim``, ``architecture`` (default
+    ``"dense"``), ``beta`` (default 1), ``seed`` (default 0)), not both. The image shape is the
+    data's: a config with ``image_shape=None`` gets it, one with another shape is refused. The
+    training settings are those of :func:`vaebook.training.fit`; ``noise_std > 0`` trains a
+    denoising autoencoder (inputs corrupted with :func:`vaebook.data.add_gaussian_noise`, clean
+    targets). Training starts from ``config.set_seed(seed)``, so a model is the same whether it is
+    trained first or tenth. The last ``validation_fraction`` of the training images is held out for
+    validation (the ``val_*`` curves of the history) and the model ends with the weights of its
+    best validation epoch (:class:`vaebook.training.BestWeights`); the test split is never looked
+    at, so test numbers computed afterwards are honest.
+
+    The cache entry's ``config.json`` holds the model's settings under ``config.model``
+    (``VAEConfig.from_dict`` rebuilds a VAE from them) beside the training settings.
 
     ``learning_rate=None`` and ``batch_size=None`` mean the defaults of
     :mod:`vaebook.training`; any other value is used as given (0 is refused, never replaced).
@@ -164,45 +173,73 @@ def trained_model(
 
     Returns ``(model, history)``.
     """
+    import dataclasses
+
     from . import training
     from .config import set_seed
     from .data import add_gaussian_noise, split_validation
-    from .models import ARCHITECTURES, MODEL_TYPES, build_model
+    from .models import ARCHITECTURES, MODEL_TYPES, VAEConfig, build_model
 
     name = checks.text(name, "name", allow_empty=False)
     data = _check_data_set(data)
     checks.instance(profile, "profile", Profile, _PROFILE_EXPECTED)
-    model_type = checks.one_of(model_type, "model_type", MODEL_TYPES)
-    latent_dim = checks.positive_int(latent_dim, "latent_dim")
     epochs = checks.positive_int(epochs, "epochs")
-    architecture = checks.one_of(architecture, "architecture", ARCHITECTURES)
-    beta = checks.real(beta, "beta", minimum=0.0)
     noise_std = checks.real(noise_std, "noise_std", minimum=0.0)
     learning_rate = (training.DEFAULT_LEARNING_RATE if learning_rate is None
                      else checks.learning_rate(learning_rate))
     batch_size = (training.DEFAULT_BATCH_SIZE if batch_size is None
                   else checks.positive_int(batch_size, "batch_size"))
-    seed = checks.seed(seed, maximum=checks.LEGACY_SEED_MAX)
     validation_fraction = checks.probability(validation_fraction, "validation_fraction",
                                              open_interval=True)
     retrain = checks.boolean(retrain, "retrain")
+    image_shape = tuple(int(size) for size in data.x_train.shape[1:])  # (28, 28, 1) for MNIST
+    if config is not None:
+        given = {key: value for key, value in [("model_type", model_type),
+                 ("latent_dim", latent_dim), ("architecture", architecture), ("beta", beta),
+                 ("seed", seed)] if value is not None}
+        checks.instance(config, "config", VAEConfig, "a vaebook.models.VAEConfig")
+        if set(given) - {"model_type"} or given.get("model_type", "vae") != "vae":
+            raise ValueError(f"pass the model either as config= or as keywords, not both: "
+                             f"the config already sets {sorted(given)}")
+        if config.image_shape is None:
+            config = dataclasses.replace(config, image_shape=image_shape)
+        elif tuple(config.image_shape) != image_shape:
+            raise ValueError(f"config.image_shape {config.image_shape} does not match the data's "
+                             f"images {image_shape}; leave it None to take the data's")
+        model_type, model_settings = "vae", config.as_dict()
+    else:
+        if model_type is None or latent_dim is None:
+            raise ValueError(f"pass config=VAEConfig(...), or model_type (one of {MODEL_TYPES}) "
+                             f"and latent_dim; got model_type={model_type!r}, "
+                             f"latent_dim={latent_dim!r}")
+        model_type = checks.one_of(model_type, "model_type", MODEL_TYPES)
+        latent_dim = checks.positive_int(latent_dim, "latent_dim")
+        architecture = checks.one_of("dense" if architecture is None else architecture,
+                                     "architecture", ARCHITECTURES)
+        beta = checks.real(1.0 if beta is None else beta, "beta", minimum=0.0)
+        seed = checks.seed(0 if seed is None else seed, maximum=checks.LEGACY_SEED_MAX)
+        if model_type == "autoencoder" and beta != 1.0:
+            raise ValueError(f"beta must be 1.0 for model_type='autoencoder', got {beta:g}: beta "
+                             "weights a VAE's KL term, and an autoencoder has none")
+        model_settings = {"latent_dim": latent_dim, "architecture": architecture,
+                          "beta": beta, "seed": seed, "image_shape": list(image_shape)}
+        if model_type == "vae":  # the same record as config= gives, so both share cache entries
+            model_settings = VAEConfig(latent_dim, architecture, beta, image_shape=image_shape,
+                                       seed=seed).as_dict()
     if noise_std > 0 and model_type != "autoencoder":
         raise ValueError("noise_std must be 0 for model_type='vae': noise_std > 0 (denoising) is "
                          "defined for model_type='autoencoder' only")
-    if model_type == "autoencoder" and beta != 1.0:
-        raise ValueError(f"beta must be 1.0 for model_type='autoencoder', got {beta:g}: beta "
-                         "weights a VAE's KL term, and an autoencoder has none")
     settings = {
-        "model_type": model_type, "latent_dim": latent_dim, "architecture": architecture,
-        "beta": beta, "seed": seed, "epochs": epochs, "noise_std": noise_std,
-        "learning_rate": learning_rate, "batch_size": batch_size,
+        "model_type": model_type, "model": model_settings, "epochs": epochs,
+        "noise_std": noise_std, "learning_rate": learning_rate, "batch_size": batch_size,
         "validation_fraction": validation_fraction,
     }
+    model_seed = model_settings["seed"]
 
     def build(settings):
-        set_seed(settings["seed"])
-        model = build_model(settings["model_type"], settings["latent_dim"],
-                            settings["architecture"], settings["beta"], settings["seed"])
+        set_seed(model_seed)
+        model = (VAEConfig.from_dict(settings["model"]).build() if settings["model_type"] == "vae"
+                 else build_model("autoencoder", **settings["model"]))
         # Compiled whether it is then trained or loaded, so evaluate() works on either.
         return training.compile_model(model, settings["learning_rate"])
 
@@ -210,8 +247,8 @@ def trained_model(
         clean_train, clean_val = split_validation(data.x_train, validation_fraction)
         x_train, x_val = clean_train, clean_val
         if noise_std > 0:
-            x_train = add_gaussian_noise(clean_train, noise_std, seed=seed + 1)
-            x_val = add_gaussian_noise(clean_val, noise_std, seed=seed + 2)
+            x_train = add_gaussian_noise(clean_train, noise_std, seed=model_seed + 1)
+            x_val = add_gaussian_noise(clean_val, noise_std, seed=model_seed + 2)
         return training.fit(
             model, x_train, x_val, epochs=epochs, batch_size=settings["batch_size"],
             learning_rate=settings["learning_rate"], label=name,

@@ -2,20 +2,23 @@
 
 from .autoencoder import Autoencoder
 from .builders import ARCHITECTURES, build_decoder, build_encoder
-from .vae import VAE, Posterior, Sampling
+from .vae import VAE, Posterior, Sampling, VAEConfig, capacity_schedule
+from ..data import IMAGE_SHAPE
 
-__all__ = ["ARCHITECTURES", "Autoencoder", "VAE", "Posterior", "Sampling", "build_decoder", "build_encoder"]
+__all__ = ["ARCHITECTURES", "Autoencoder", "VAE", "VAEConfig", "Posterior", "Sampling",
+           "build_decoder", "build_encoder", "capacity_schedule"]
 
 MODEL_TYPES = ("autoencoder", "vae")
 
 
 def build_model(model_type: str, latent_dim: int, architecture: str = "dense",
-                beta: float = 1.0, seed: int = 0):
+                beta: float = 1.0, seed: int = 0, image_shape=IMAGE_SHAPE):
     """Rebuild a model from the settings a checkpoint stores beside its weights.
 
     ``model_type`` is ``"autoencoder"`` (deterministic encoder) or ``"vae"``; ``architecture`` is
-    ``"dense"`` or ``"conv"``; ``beta`` and ``seed`` apply to the VAE only (an autoencoder refuses
-    a ``beta`` other than 1; it has no sampling noise for ``seed`` to fix).
+    ``"dense"`` or ``"conv"``; ``beta`` and ``seed`` apply to the VAE only; ``image_shape`` is
+    MNIST's (28, 28, 1) by default. A VAE with more settings (the capacity objective) is built by
+    :class:`VAEConfig`.
     """
     from .. import checks
 
@@ -28,10 +31,10 @@ def build_model(model_type: str, latent_dim: int, architecture: str = "dense",
         if beta != 1.0:
             raise ValueError(f"beta must be 1.0 for model_type='autoencoder', got {beta:g}: beta "
                              "weights a VAE's KL term, and an autoencoder has none")
-        return Autoencoder(build_encoder(latent_dim, architecture, variational=False),
-                           build_decoder(latent_dim, architecture))
-    return VAE(build_encoder(latent_dim, architecture), build_decoder(latent_dim, architecture),
-               beta=beta, seed=seed)
+        return Autoencoder(
+            build_encoder(latent_dim, architecture, variational=False, image_shape=image_shape),
+            build_decoder(latent_dim, architecture, image_shape=image_shape))
+    return VAEConfig(latent_dim, architecture, beta, image_shape=image_shape, seed=seed).build()
 
 
 __all__ += ["MODEL_TYPES", "build_model"]

@@ -39,6 +39,12 @@ class EncoderDecoder(keras.Model):
     def __init__(self, encoder: keras.Model, decoder: keras.Model, **kwargs):
         self._check_networks(_functional(encoder, "encoder"), _functional(decoder, "decoder"))
         super().__init__(**kwargs)
+        image_shape = tuple(encoder.inputs[0].shape[1:])
+        if tuple(decoder.outputs[0].shape[1:]) != image_shape:
+            raise ValueError(
+                f"the decoder must output the encoder's image shape {image_shape}, got "
+                f"{tuple(decoder.outputs[0].shape[1:])}: build both with the same image_shape"
+            )
         self.encoder = encoder
         self.decoder = decoder
         # Both sub-networks are functional models, built when created, so this model is too.

@@ -6,13 +6,18 @@ sigmoid(logits)) and a prior p(z) = N(0, I). It is trained by maximising the ELB
 .. math::
     \mathcal L_\beta(x) = \mathbb E_{q(z\mid x)}[\log p(x\mid z)] - \beta\,\mathrm{KL}(q(z\mid x)\,\|\,p(z))
 
-(β = 1 is the ordinary VAE; other β give the β-VAE of Chapter 3). The architecture comes from the
-encoder and decoder passed in, so the convolutional VAE is ``VAE(build_encoder(16, "conv"), ...)``,
-not another class.
+(β = 1 is the ordinary VAE; other β give the β-VAE of Chapter 3). Chapter 3's other objective,
+the capacity-controlled one of Burgess et al. (2018), is an option of the same class
+(``capacity=``): it minimises reconstruction + γ |KL - C| with C raised from 0 to C_max during
+training. The architecture comes from the encoder and decoder passed in, so the convolutional VAE
+is ``VAE(build_encoder(16, "conv"), ...)``, not another class. :class:`VAEConfig` holds every
+setting of a VAE and builds it: the model cache stores it beside the weights.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import keras
@@ -21,7 +26,45 @@ import tensorflow as tf
 from keras import layers, ops
 
 from .. import checks, losses
+from ..data import IMAGE_SHAPE
 from .base import EncoderDecoder
+from .builders import _check as _check_network
+from .builders import build_decoder, build_encoder
+
+DEFAULT_GAMMA = 1000.0  # Burgess et al. (2018) use gamma = 1000 on dSprites
+
+
+def _check_objective(beta, capacity, capacity_steps, gamma):
+    """Validate the settings of the training objective; ``ValueError`` saying what was expected."""
+    def finite_non_negative(name, value):
+        if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+                or not math.isfinite(value) or value < 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        return float(value)
+
+    beta = finite_non_negative("beta", beta)
+    gamma = finite_non_negative("gamma", gamma)
+    capacity_steps = checks.positive_int(capacity_steps, "capacity_steps")
+    if capacity is not None:
+        capacity = finite_non_negative("capacity (C_max, nats)", capacity)
+        if beta != 1.0:
+            raise ValueError(
+                f"capacity={capacity} replaces the beta-weighted KL by gamma * |KL - C|: leave "
+                f"beta at 1.0 (got {beta}) and set gamma instead"
+            )
+    return beta, capacity, int(capacity_steps), gamma
+
+
+def capacity_schedule(step, capacity: float, capacity_steps: int):
+    """The target KL of the capacity objective after ``step`` training steps, in nats:
+
+        C(step) = C_max * min(1, step / capacity_steps)
+
+    raised linearly from 0 at the first step to C_max = ``capacity`` after ``capacity_steps``
+    steps, and held there. ``step`` may be a number or a tensor (the optimizer's step counter).
+    """
+    fraction = ops.minimum(1.0, ops.cast(step, "float32") / float(capacity_steps))
+    return float(capacity) * fraction
 
 
 class Posterior(NamedTuple):
@@ -57,7 +100,7 @@ class Sampling(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="vaebook")
 class VAE(EncoderDecoder):
-    """``VAE(encoder, decoder, beta=1.0)``.
+    """``VAE(encoder, decoder, beta=1.0)``, or with ``capacity=C_max`` the capacity objective.
 
     Args:
         encoder: maps images (batch, 28, 28, 1) (or any other image shape) to
@@ -67,23 +110,40 @@ class VAE(EncoderDecoder):
             ``elbo`` is always the true bound (β = 1), so models trained with different β stay
             comparable.
         seed: seed of the sampling noise (an int >= 0, or None).
+        capacity: None (the β objective), or C_max in nats for the capacity-controlled objective
+            of Burgess et al. (2018), which replaces β:
+
+                loss = -E_q log p(x|z) + gamma * |KL(q(z|x) || p(z)) - C|,
+                C = C_max * min(1, step / capacity_steps)
+
+            (:func:`capacity_schedule`; ``step`` is the optimizer's count of training steps, so the
+            schedule goes on where it stopped when a saved model trains further). The KL inside
+            |.| is the batch mean, as in the authors' code and disentanglement_lib: the constraint
+            is on the average rate, not on every image's.
+        capacity_steps: training steps over which C rises from 0 to C_max (>= 1).
+        gamma: weight of |KL - C| (>= 0); large, so the KL tracks C.
 
     A mismatched pair (an encoder of 2-dimensional codes with a decoder of 16-dimensional ones,
     a deterministic encoder) is refused here, not deep inside ``fit``.
 
-    ``fit`` reports, averaged over the batch and in nats per image: ``loss`` (-L_β), ``elbo``,
-    ``reconstruction`` (-E_q log p(x|z)) and ``kl``; the same with ``val_`` on validation data.
+    ``fit`` reports, averaged over the batch and in nats per image: ``loss`` (the objective
+    minimised: -L_β, or the capacity loss), ``elbo``, ``reconstruction`` (-E_q log p(x|z)) and
+    ``kl``; the same with ``val_`` on validation data.
     """
 
     ENCODER_OUTPUTS = 2
     ENCODER_HINT = ("a variational encoder returning [z_mean, z_log_var] (a VAE needs one: use "
                     "build_encoder(..., variational=True))")
 
-    def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
+    def __init__(self, encoder, decoder, beta=1.0, seed=None, capacity=None, capacity_steps=1,
+                 gamma=DEFAULT_GAMMA, **kwargs):
         beta = checks.real(beta, "beta", minimum=0.0)
         seed = checks.seed(seed, allow_none=True)
+        beta, capacity, capacity_steps, gamma = _check_objective(beta, capacity, capacity_steps,
+                                                                 gamma)
         super().__init__(encoder, decoder, **kwargs)
         self.beta = beta
+        self.capacity, self.capacity_steps, self.gamma = capacity, capacity_steps, gamma
         self.seed = seed
         self.sampling = Sampling(seed=seed, name="sampling")
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -97,10 +157,19 @@ class VAE(EncoderDecoder):
         return [self.loss_tracker, self.elbo_tracker, self.reconstruction_tracker, self.kl_tracker]
 
     def call(self, x, training=False):
-        """Logits of the decoder for one sample z ~ q(z | x): (batch, 28, 28, 1)."""
+        """Logits of the decoder for one sample z ~ q(z | x): (batch, *image_shape)."""
         self._check_call_input(x)
         z_mean, z_log_var = self.encoder(x, training=training)
         return self.decoder(self.sampling([z_mean, z_log_var]), training=training)
+
+    def current_capacity(self):
+        """C now, in nats: :func:`capacity_schedule` at the optimizer's step count (C_max for a
+        model that has no optimizer yet); None for the β objective."""
+        if self.capacity is None:
+            return None
+        if getattr(self, "optimizer", None) is None:
+            return self.capacity
+        return capacity_schedule(self.optimizer.iterations, self.capacity, self.capacity_steps)
 
     def compute_terms(self, x, training=False):
         """Per-example terms of the objective, each (batch,), in nats."""
@@ -109,11 +178,18 @@ class VAE(EncoderDecoder):
         logits = self.decoder(z, training=training)
         log_likelihood = losses.bernoulli_log_likelihood(x, logits)
         kl = losses.kl_divergence_standard_normal(z_mean, z_log_var)
+        if self.capacity is None:
+            loss = -log_likelihood + self.beta * kl
+        else:
+            # gamma * |mean KL - C| is one number per batch; every example carries it, so the
+            # batch mean of "loss" is the capacity objective.
+            penalty = self.gamma * ops.abs(ops.mean(kl) - self.current_capacity())
+            loss = -log_likelihood + penalty
         return {
             "reconstruction": -log_likelihood,
             "kl": kl,
             "elbo": log_likelihood - kl,
-            "loss": -log_likelihood + self.beta * kl,
+            "loss": loss,
         }
 
     def _update_trackers(self, terms):
@@ -140,24 +216,24 @@ class VAE(EncoderDecoder):
     # Convenience methods for notebooks: NumPy in, NumPy out, batched, inputs validated.
 
     def posterior(self, x, batch_size: int = 256) -> Posterior:
-        """Parameters of q(z | x) for images x (N, 28, 28, 1) in [0, 1]:
+        """Parameters of q(z | x) for images x (N, *image_shape) in [0, 1]:
         ``Posterior(mean, log_var)``."""
         mean, log_var = self._batched(self.encoder, self._checked(x), batch_size)
         return Posterior(mean, log_var)
 
     def encode(self, x, batch_size: int = 256) -> np.ndarray:
-        """Posterior means of images x (N, 28, 28, 1): (N, latent_dim), like ``Autoencoder.encode``.
+        """Posterior means of images x (N, *image_shape): (N, latent_dim), like ``Autoencoder.encode``.
 
         The VAE's code is a distribution; :meth:`posterior` gives its mean and log variance.
         """
         return self.posterior(x, batch_size).mean
 
     def reconstruct(self, x, batch_size: int = 256) -> np.ndarray:
-        """Pixel probabilities of the decoded posterior mean: (N, 28, 28, 1)."""
+        """Pixel probabilities of the decoded posterior mean: (N, *image_shape)."""
         return self.decode(self.encode(x, batch_size))
 
     def sample(self, num_samples: int, seed: int = 0):
-        """Pixel probabilities of decoded prior samples z ~ N(0, I): (num_samples, 28, 28, 1)."""
+        """Pixel probabilities of decoded prior samples z ~ N(0, I): (num_samples, *image_shape)."""
         num_samples = checks.positive_int(num_samples, "num_samples")
         seed = checks.seed(seed)
         z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
@@ -174,4 +250,57 @@ class VAE(EncoderDecoder):
         return {name: float(value) for name, value in results.items()}
 
     def get_config(self):
-        return {**super().get_config(), "beta": self.beta, "seed": self.seed}
+        return {**super().get_config(), "beta": self.beta, "seed": self.seed,
+                "capacity": self.capacity, "capacity_steps": self.capacity_steps,
+                "gamma": self.gamma}
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Every setting of a VAE, in one typed record that builds it (``config.build()``).
+
+    The model cache (:func:`vaebook.zoo.trained_model`) stores ``as_dict()`` beside the weights,
+    so ``VAEConfig.from_dict(...).build()`` rebuilds the network the weights belong to.
+    """
+
+    latent_dim: int = 16  # J, the size of the code z
+    kind: str = "dense"  # architecture of encoder and decoder: "dense" or "conv"
+    beta: float = 1.0  # weight of the KL (1: the ordinary VAE; > 1: the beta-VAE)
+    capacity: float | None = None  # C_max in nats: the capacity objective instead of beta; None: off
+    capacity_steps: int = 1  # training steps over which C rises linearly from 0 to C_max
+    gamma: float = DEFAULT_GAMMA  # weight of |KL - C| in the capacity objective
+    image_shape: tuple[int, int, int] | None = None  # (height, width, channels); None: MNIST's
+    seed: int = 0  # seed of the sampling noise (the zoo also seeds the initial weights with it)
+
+    def __post_init__(self):
+        # Fail when the config is written, not when a model is built from it minutes later.
+        _check_objective(self.beta, self.capacity, self.capacity_steps, self.gamma)
+        if self.image_shape is not None:
+            object.__setattr__(self, "image_shape", tuple(self.image_shape))
+        _check_network(self.kind, self.latent_dim, self.resolved_image_shape)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+
+    @property
+    def resolved_image_shape(self) -> tuple[int, int, int]:
+        """``image_shape``, or MNIST's (28, 28, 1) when it is None."""
+        return IMAGE_SHAPE if self.image_shape is None else self.image_shape
+
+    def build(self) -> VAE:
+        """A new, untrained VAE with these settings (weights drawn from Keras' global seed)."""
+        shape = self.resolved_image_shape
+        return VAE(build_encoder(self.latent_dim, self.kind, image_shape=shape),
+                   build_decoder(self.latent_dim, self.kind, image_shape=shape),
+                   beta=self.beta, seed=self.seed, capacity=self.capacity,
+                   capacity_steps=self.capacity_steps, gamma=self.gamma)
+
+    def as_dict(self) -> dict:
+        """JSON-ready settings (the image shape as a list)."""
+        values = asdict(self)
+        values["image_shape"] = list(self.resolved_image_shape)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "VAEConfig":
+        """The inverse of :meth:`as_dict`; unknown keys raise ``TypeError`` naming them."""
+        return cls(**values)
