@@ -160,8 +160,9 @@ def trained_model(
     targets). Training starts from ``config.set_seed(seed)``, so a model is the same whether it is
     trained first or tenth. The last ``validation_fraction`` of the training images is held out for
     validation (the ``val_*`` curves of the history) and the model ends with the weights of its
-    best validation epoch (:class:`vaebook.training.BestWeights`); the test split is never looked
-    at, so test numbers computed afterwards are honest.
+    best validation epoch (:class:`vaebook.training.BestWeights`), except a model trained with the
+    capacity objective, whose target moves during training: it keeps its last epoch. The test
+    split is never looked at, so test numbers computed afterwards are honest.
 
     The cache entry's ``config.json`` holds the model's settings under ``config.model``
     (``VAEConfig.from_dict`` rebuilds a VAE from them) beside the training settings.
@@ -254,6 +255,9 @@ def trained_model(
             learning_rate=settings["learning_rate"], label=name,
             targets_train=clean_train if noise_std > 0 else None,
             targets_val=clean_val if noise_std > 0 else None,
+            # The capacity objective moves its target C while training, so its validation losses
+            # of different epochs are not comparable: keep the last epoch, at the end of the ramp.
+            select_best=settings["model"].get("capacity") is None,
         )
 
     model, history, _ = train_or_load(name, settings, build, train, data.tag, profile, retrain)
