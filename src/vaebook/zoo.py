@@ -150,7 +150,8 @@ def trained_model(
                  ("latent_dim", latent_dim), ("architecture", architecture), ("beta", beta),
                  ("seed", seed)] if value is not None}
         if not isinstance(config, VAEConfig):
-            raise ValueError(f"config must be a vaebook.models.VAEConfig, got {type(config).__name__}")
+            raise ValueError(
+                f"config must be a vaebook.models.VAEConfig, got {type(config).__name__}")
         if set(given) - {"model_type"} or given.get("model_type", "vae") != "vae":
             raise ValueError(f"pass the model either as config= or as keywords, not both: "
                              f"the config already sets {sorted(given)}")

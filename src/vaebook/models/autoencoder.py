@@ -14,7 +14,7 @@ from .base import EncoderDecoder
 
 @keras.saving.register_keras_serializable(package="vaebook")
 class Autoencoder(EncoderDecoder):
-    """``Autoencoder(encoder, decoder)``: ``call(x)`` returns reconstruction logits (batch, *image_shape)."""
+    """``Autoencoder(encoder, decoder)``: ``call(x)`` returns reconstruction logits like x."""
 
     def call(self, x, training=False):
         return self.decoder(self.encoder(x, training=training), training=training)

@@ -38,7 +38,7 @@ class EncoderDecoder(keras.Model):
         return tuple(int(size) for size in self.encoder.inputs[0].shape[1:])
 
     def decode(self, z) -> np.ndarray:
-        """Pixel probabilities sigmoid(decoder(z)) for codes z (batch, latent_dim): (batch, *image_shape)."""
+        """Pixel probabilities sigmoid(decoder(z)) of codes z (batch, J): (batch, *image_shape)."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (N, {self.latent_dim}), got {z.shape}")
