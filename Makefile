@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11 and make present):
 #   make book   build the published book (full profile) into _build/html
-#   make test   unit tests, every notebook under nbval (quick profile), and a -W book build
+#   make test   unit tests, every notebook under nbval (quick profile), a -W book build, and a
+#               browser check of every page of that build (headless Chromium)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ TEST_BUILD := _build/test
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: book test unit notebooks test-book venv clean
+.PHONY: book test unit notebooks test-book browser-check venv clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +29,7 @@ book: $(STAMP)
 	VAEBOOK_PROFILE=full $(JB) build . --builder html
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
-test: unit notebooks test-book
+test: unit notebooks test-book browser-check
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider tests -q
@@ -52,3 +53,23 @@ test-book: $(STAMP)
 
 clean:
 	rm -rf _build
+
+# Every page of the test build in headless Chromium (tools/browser_check.py): dead links and anchors,
+# broken images, unrendered maths, raw MyST roles, errors in outputs, equations wider than the
+# column, illegible figure text; screenshots at 1280 and 390 px in _build/screenshots. Chromium comes
+# from apt where this runs as root, and the check is skipped, saying so, where it cannot.
+browser-check: $(STAMP)
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } || true; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "browser check skipped: chromium is not installed and apt-get could not install it"; \
+		else \
+			echo "browser check skipped: chromium is not installed and cannot be installed here (not root)"; \
+		fi; \
+	else \
+		$(BIN)/python tools/browser_check.py $(TEST_BUILD)/_build/html --screenshots _build/screenshots; \
+	fi

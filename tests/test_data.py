@@ -76,7 +76,7 @@ def test_bad_arguments(kwargs, message):
     [
         (np.zeros((4, 28, 28), np.float32), r"shape \(N, 28, 28, 1\)"),
         (np.zeros((4, 28, 28, 1), np.uint8), "dtype uint8"),
-        (np.full((4, 28, 28, 1), 2.0, np.float32), r"lie in \[0, 1\]"),
+        (np.full((4, 28, 28, 1), 2.0, np.float32), r"values in \[0, 1\], got values in \[2, 2\]"),
         (np.full((4, 28, 28, 1), np.nan, np.float32), "NaN"),
     ],
 )

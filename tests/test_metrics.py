@@ -79,6 +79,19 @@ def test_an_autoencoder_is_refused_by_name(mnist_small):
     from vaebook.models import Autoencoder
 
     ae = Autoencoder(build_encoder(2, variational=False), build_decoder(2))
-    for function in (metrics.iwae_bound, metrics.elbo_per_image):
-        with pytest.raises(TypeError, match="expected a vaebook.models.VAE.*got Autoencoder"):
+    for function in (metrics.iwae_bound, metrics.elbo_per_image, metrics.log_likelihood_estimate):
+        with pytest.raises(TypeError, match="vae must be a vaebook.models.VAE.*got Autoencoder"):
             function(ae, mnist_small.x_test[:2], 1)
+
+
+def test_reconstruction_loss_per_image_matches_evaluate(mnist_small):
+    from vaebook.models import Autoencoder
+
+    ae = Autoencoder(build_encoder(3, variational=False), build_decoder(3))
+    training.fit(ae, mnist_small.x_train[:64], epochs=1, batch_size=32, lines=0)
+    x = mnist_small.x_test[:40]
+    per_image = metrics.reconstruction_loss_per_image(ae, x, batch_size=16)
+    assert per_image.shape == (40,)
+    assert per_image.mean() == pytest.approx(ae.evaluate(x, x, verbose=0), rel=1e-4)
+    with pytest.raises(TypeError, match="expected a vaebook.models.Autoencoder"):
+        metrics.reconstruction_loss_per_image(VAE(build_encoder(3), build_decoder(3)), x)

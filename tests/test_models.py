@@ -68,7 +68,7 @@ def test_save_load_round_trip(kind, mnist_small, tmp_path, seeded):
     "call, message",
     [
         (lambda: build_encoder(0), "latent_dim must be a positive int"),
-        (lambda: build_decoder(2, "resnet"), "unknown architecture 'resnet'"),
+        (lambda: build_decoder(2, "resnet"), r"kind must be one of \('dense', 'conv'\), got 'resnet'"),
         (lambda: VAE(build_encoder(2, variational=False), build_decoder(2)), "variational encoder"),
         (lambda: VAE(build_encoder(2), build_decoder(2), beta=-1), "beta must be"),
         (lambda: VAE(build_encoder(2), build_decoder(2)).sample(0), "num_samples"),

@@ -82,6 +82,20 @@ def test_binder_postbuild_installs_the_package_editable():
     assert os.access(post_build, os.X_OK), "binder/postBuild must be executable"
 
 
+def test_binder_start_defaults_to_the_quick_profile():
+    """Binder's machines are small: its start script picks the quick profile unless one is set."""
+    start = BINDER / "start"
+    env = {**os.environ}
+    env.pop("VAEBOOK_PROFILE", None)
+    run = subprocess.run([str(start), "sh", "-c", "echo $VAEBOOK_PROFILE"], env=env,
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "quick"
+    env["VAEBOOK_PROFILE"] = "full"
+    run = subprocess.run([str(start), "sh", "-c", "echo $VAEBOOK_PROFILE"], env=env,
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "full"
+
+
 def test_binder_postbuild_is_executable_in_git():
     """Once committed, the executable bit must be in the index too (mode 100755)."""
     try:

@@ -269,7 +269,7 @@ def test_real_chapter_becomes_a_clean_reader_notebook(path, citations):
         if "remove-cell" in tags or "solution" in tags:
             assert jupyter.get("source_hidden") is True
         if "solution" in tags:
-            assert jupyter.get("outputs_hidden") is False
+            assert jupyter.get("outputs_hidden") is True  # the answer stays folded
     for cell in reader["cells"]:
         if "solution" in cell["metadata"].get("tags", []):
             assert cell["metadata"]["jupyter"]["source_hidden"] is True
@@ -302,6 +302,18 @@ def test_reader_notebook_outputs():
     assert references["source"] == "## References\n\n- Kingma, D. and Welling, M. (2014)."
     assert references["id"] == "vaebook-references"
     assert notebook["cells"][0]["outputs"][1]["text"] == "y = 2\n", "the input must not change"
+
+
+def test_chunks_already_merged_by_myst_nb_are_not_repeated():
+    """myst-nb joins a run of stream chunks into the first and keeps the rest: print each line once."""
+    outputs = [{"output_type": "stream", "name": "stdout", "text": "a\nb\nc\n"},
+               {"output_type": "stream", "name": "stdout", "text": "b\n"},
+               {"output_type": "stream", "name": "stdout", "text": "c\n"},
+               {"output_type": "display_data", "data": {"text/plain": "x"}, "metadata": {}},
+               {"output_type": "stream", "name": "stdout", "text": "d\n"},
+               {"output_type": "stream", "name": "stdout", "text": "e\n"}]
+    cleaned = ext._clean_outputs(outputs, drop_stderr=True, merge_streams=True)
+    assert [o.get("text") for o in cleaned] == ["a\nb\nc\n", None, "d\ne\n"]
 
 
 # ---------------------------------------------------------------------------------------------

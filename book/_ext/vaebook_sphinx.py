@@ -688,20 +688,39 @@ def _cell_attachments(text: str, lookups: Lookups) -> dict:
     return attachments
 
 
+def _merge_stream_run(texts: list[str]) -> str:
+    """One text for consecutive chunks of the same stream.
+
+    myst-nb's ``nb_merge_streams`` joins a run of chunks into its first chunk but leaves the later
+    chunks in the executed notebook; joining them again would print those lines twice.
+    """
+    head, tail = texts[0], "".join(texts[1:])
+    return head if tail and head.endswith(tail) else head + tail
+
+
 def _clean_outputs(outputs: list, drop_stderr: bool, merge_streams: bool) -> list:
-    cleaned = []
+    cleaned, run = [], []  # run: texts of the current run of same-name stream chunks
+
+    def close_run():
+        if run:
+            cleaned[-1]["text"] = _merge_stream_run(run)
+            run.clear()
+
     for output in outputs:
         scrapbook = output.get("metadata", {}).get("scrapbook")
         if scrapbook is not None and scrapbook.get("mime_prefix"):
             continue  # a value glued with display=False: only the page uses it
         if output.get("output_type") == "stream" and output.get("name") == "stderr" and drop_stderr:
             continue
-        if (merge_streams and cleaned and output.get("output_type") == "stream"
-                and cleaned[-1].get("output_type") == "stream"
+        if (merge_streams and run and output.get("output_type") == "stream"
                 and cleaned[-1].get("name") == output.get("name")):
-            cleaned[-1]["text"] = _text(cleaned[-1]["text"]) + _text(output["text"])
+            run.append(_text(output["text"]))
             continue
+        close_run()
         cleaned.append(copy.deepcopy(output))
+        if merge_streams and output.get("output_type") == "stream":
+            run.append(_text(output["text"]))
+    close_run()
     return cleaned
 
 
@@ -713,7 +732,7 @@ def reader_notebook(notebook: Mapping, lookups: Lookups,
     Markdown cells are rewritten by :func:`rewrite_markdown` (and lose empty results); code cells
     keep their outputs except values glued with ``display=False``. Cells the page removes or hides
     are collapsed (``metadata.jupyter.source_hidden``), ``hide-output`` outputs too; ``solution``
-    cells are collapsed with their outputs shown. If citations were used and ``references`` (key
+    cells are collapsed, outputs included (the answer must not sit under the question). If citations were used and ``references`` (key
     -> Markdown of the entry) is given, a "References" cell lists the cited works.
     """
     result = copy.deepcopy(dict(notebook))
@@ -744,7 +763,8 @@ def reader_notebook(notebook: Mapping, lookups: Lookups,
             jupyter["source_hidden"] = True
         if cell.get("cell_type") == "code":
             if "solution" in tags:
-                jupyter["outputs_hidden"] = False
+                # Collapsed like the solution's code: the answer does not sit under the question.
+                jupyter["outputs_hidden"] = True
             elif tags & _OUTPUTS_HIDDEN_TAGS:
                 jupyter["outputs_hidden"] = True
         if jupyter:

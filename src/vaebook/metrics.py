@@ -23,20 +23,78 @@ from typing import NamedTuple
 import numpy as np
 from keras import ops
 
-from . import losses
-from .data import check_images, check_positive_int
+from . import checks, losses
+
+# The loss functions' formulas without their argument checks: the entry points below check the
+# images once, and the inner loop then runs on the decoder's own outputs.
+_bernoulli_log_likelihood = losses.bernoulli_log_likelihood.__wrapped__
+_gaussian_log_likelihood = losses.gaussian_log_likelihood.__wrapped__
+_standard_normal_log_density = losses.standard_normal_log_density.__wrapped__
+_kl_divergence_standard_normal = losses.kl_divergence_standard_normal.__wrapped__
 
 
-def _check_vae(model):
+def _check_vae(model, name: str = "vae"):
     """A likelihood bound needs q(z | x): refuse anything that is not a VAE, by name."""
-    from .models import VAE
+    return checks.vae(model, name)
 
-    if not isinstance(model, VAE):
-        raise TypeError(
-            "expected a vaebook.models.VAE (a model with a posterior q(z|x)), got "
-            f"{type(model).__name__}: an autoencoder's code is a point, so it has no ELBO or "
-            "likelihood bound; compare it through its reconstruction loss instead"
-        )
+
+def _checked_inputs(vae, x, num_samples, seed, batch_size, sample_chunk):
+    """The arguments shared by every estimate, checked; images must be binary (Bernoulli)."""
+    _check_vae(vae)
+    x = checks.images(x, "x", image_shape=vae.image_shape, binary=True)
+    return (x, checks.positive_int(num_samples, "num_samples"),
+            checks.seed(seed, allow_none=True), checks.positive_int(batch_size, "batch_size"),
+            checks.positive_int(sample_chunk, "sample_chunk"))
+
+
+def image_noise(seed: int | None, first_image: int, n_images: int, num_samples: int,
+                latent_dim: int) -> np.ndarray:
+    """Standard normal noise (num_samples, n_images, latent_dim), float32, one stream per image.
+
+    Image ``i`` of the data set (``first_image + column``) always gets the same stream,
+    ``SeedSequence(entropy, spawn_key=(i,))``, whatever batch it falls in: so with a fixed seed
+    each image's estimate is the same for every ``batch_size`` and ``sample_chunk``, and its
+    first k samples are the same for every K >= k. ``seed`` is an int, or an entropy drawn
+    once per call by the caller (see :func:`_entropy`).
+    """
+    noise = np.empty((num_samples, n_images, latent_dim), dtype=np.float32)
+    for column in range(n_images):
+        stream = np.random.SeedSequence(seed, spawn_key=(first_image + column,))
+        noise[:, column, :] = np.random.default_rng(stream).standard_normal(
+            (num_samples, latent_dim), dtype=np.float32)
+    return noise
+
+
+def _entropy(seed: int | None) -> int:
+    """The seed itself, or for ``None`` fresh entropy from the operating system (a new estimate
+    on every call, still one stream per image within the call)."""
+    return np.random.SeedSequence(seed).entropy
+
+
+def _sample_terms(vae, x, z_mean, z_log_var, num_samples, seed, batch_size, sample_chunk):
+    """posterior_sample_terms on checked inputs and a computed posterior (N, J) each."""
+    entropy = _entropy(seed)
+    latent_dim = z_mean.shape[1]
+    log_px_given_z = np.empty((len(x), num_samples), dtype=np.float64)
+    log_prior_ratio = np.empty_like(log_px_given_z)
+    for start in range(0, len(x), batch_size):
+        images = x[start:start + batch_size]  # (B, 28, 28, 1)
+        mean, log_var = z_mean[start:start + batch_size], z_log_var[start:start + batch_size]
+        n_images = len(images)
+        noise = image_noise(entropy, start, n_images, num_samples, latent_dim)  # (K, B, J)
+        for k0 in range(0, num_samples, sample_chunk):
+            k = min(sample_chunk, num_samples - k0)
+            z = (mean + np.exp(0.5 * log_var) * noise[k0:k0 + k]).reshape(k * n_images, latent_dim)
+            logits = vae.decoder(z, training=False)  # (k*B, 28, 28, 1)
+            repeated = np.tile(images, (k, 1, 1, 1))  # sample-major, matches z's order
+            log_lik = _bernoulli_log_likelihood(repeated, logits)
+            log_ratio = _standard_normal_log_density(z) - _gaussian_log_likelihood(
+                z, np.tile(mean, (k, 1)), np.tile(log_var, (k, 1)))
+            # (k*B,) -> (B, k): rows are images, columns are samples.
+            rows = slice(start, start + n_images)
+            log_px_given_z[rows, k0:k0 + k] = ops.convert_to_numpy(log_lik).reshape(k, n_images).T
+            log_prior_ratio[rows, k0:k0 + k] = ops.convert_to_numpy(log_ratio).reshape(k, n_images).T
+    return log_px_given_z, log_prior_ratio
 
 
 def posterior_sample_terms(vae, x, num_samples: int, *, seed: int | None,
@@ -48,43 +106,23 @@ def posterior_sample_terms(vae, x, num_samples: int, *, seed: int | None,
 
     Args:
         vae: a trained :class:`vaebook.models.VAE`.
-        x: images (N, 28, 28, 1) in [0, 1].
+        x: binary images (N, 28, 28, 1) (the model's image shape), each pixel 0 or 1.
         num_samples: K, samples per image.
         seed: seed of the sampling noise; ``None`` draws fresh noise on every call (a new
             estimate), an int gives the same samples, hence the same number, every time.
         batch_size: images decoded together; ``batch_size * sample_chunk`` decoder passes are held
             in memory at once (100 x 100 x 784 floats = 31 MB).
-        sample_chunk: samples per image decoded together. The noise is drawn per image batch
-            (B x K x J floats, 6 MB for K = 1000, J = 16), so the result does not depend on it.
+        sample_chunk: samples per image decoded together.
+
+    Each image draws its noise from its own stream (:func:`image_noise`), so with a fixed seed
+    every per-image value is the same whatever ``batch_size`` and ``sample_chunk`` are. The
+    stream follows the image's position in ``x``: ``x[:10]`` gets the noise of the first ten
+    images of ``x[:100]``.
     """
-    _check_vae(vae)
-    x = check_images(x, "x", image_shape=vae.image_shape)
-    for name, value in [("num_samples", num_samples), ("batch_size", batch_size),
-                        ("sample_chunk", sample_chunk)]:
-        check_positive_int(name, value)
-    rng = np.random.default_rng(seed)
+    x, num_samples, seed, batch_size, sample_chunk = _checked_inputs(
+        vae, x, num_samples, seed, batch_size, sample_chunk)
     z_mean, z_log_var = vae.posterior(x)  # (N, J) each
-    latent_dim = z_mean.shape[1]
-    log_px_given_z = np.empty((len(x), num_samples), dtype=np.float64)
-    log_prior_ratio = np.empty_like(log_px_given_z)
-    for start in range(0, len(x), batch_size):
-        images = x[start:start + batch_size]  # (B, 28, 28, 1)
-        mean, log_var = z_mean[start:start + batch_size], z_log_var[start:start + batch_size]
-        n_images = len(images)
-        noise = rng.standard_normal((num_samples, n_images, latent_dim)).astype(np.float32)
-        for k0 in range(0, num_samples, sample_chunk):
-            k = min(sample_chunk, num_samples - k0)
-            z = (mean + np.exp(0.5 * log_var) * noise[k0:k0 + k]).reshape(k * n_images, latent_dim)
-            logits = vae.decoder(z, training=False)  # (k*B, 28, 28, 1)
-            repeated = np.tile(images, (k, 1, 1, 1))  # sample-major, matches z's order
-            log_lik = losses.bernoulli_log_likelihood(repeated, logits)
-            log_ratio = losses.standard_normal_log_density(z) - losses.gaussian_log_likelihood(
-                z, np.tile(mean, (k, 1)), np.tile(log_var, (k, 1)))
-            # (k*B,) -> (B, k): rows are images, columns are samples.
-            rows = slice(start, start + n_images)
-            log_px_given_z[rows, k0:k0 + k] = ops.convert_to_numpy(log_lik).reshape(k, n_images).T
-            log_prior_ratio[rows, k0:k0 + k] = ops.convert_to_numpy(log_ratio).reshape(k, n_images).T
-    return log_px_given_z, log_prior_ratio
+    return _sample_terms(vae, x, z_mean, z_log_var, num_samples, seed, batch_size, sample_chunk)
 
 
 def log_importance_weights(vae, x, num_samples: int, *, seed: int | None,
@@ -100,7 +138,14 @@ def log_importance_weights(vae, x, num_samples: int, *, seed: int | None,
 
 def log_mean_exp(values: np.ndarray, axis: int = -1) -> np.ndarray:
     """log(mean(exp(values))) along ``axis``, without overflow: max + log mean exp(v - max)."""
-    values = np.asarray(values, dtype=np.float64)
+    values = checks.array(values, "values", finite=False,
+                          what="an array of numbers (log weights)")
+    axis = checks.integer(axis, "axis", minimum=-values.ndim, maximum=values.ndim - 1)
+    if values.shape[axis] == 0:
+        raise ValueError(f"values must hold at least one value along axis {axis}, "
+                         f"got shape {values.shape}")
+    if np.isnan(values).any():
+        raise ValueError("values must not hold NaN (log weights of a diverged model?)")
     peak = np.max(values, axis=axis, keepdims=True)
     return np.squeeze(peak, axis) + np.log(np.mean(np.exp(values - peak), axis=axis))
 
@@ -127,25 +172,65 @@ def elbo_per_image(vae, x, num_samples: int = 1, *, seed: int | None = None,
 
     ``seed=None`` gives a fresh estimate on every call; pass an int to repeat one.
     """
-    log_px_given_z, _ = posterior_sample_terms(vae, x, num_samples, seed=seed, **kwargs)
+    x, num_samples, seed, batch_size, sample_chunk = _checked_inputs(
+        vae, x, num_samples, seed, kwargs.pop("batch_size", 100), kwargs.pop("sample_chunk", 100))
+    if kwargs:
+        raise TypeError(f"elbo_per_image got unexpected keyword argument(s) {sorted(kwargs)}")
     posterior = vae.posterior(x)
-    kl = ops.convert_to_numpy(losses.kl_divergence_standard_normal(posterior.mean,
-                                                                   posterior.log_var))
+    log_px_given_z, _ = _sample_terms(vae, x, posterior.mean, posterior.log_var, num_samples,
+                                      seed, batch_size, sample_chunk)
+    kl = ops.convert_to_numpy(_kl_divergence_standard_normal(posterior.mean, posterior.log_var))
     return log_px_given_z.mean(axis=1) - kl
 
 
+def reconstruction_loss_per_image(autoencoder, x, targets=None, batch_size: int = 256) -> np.ndarray:
+    """-log p(targets | z) per image for an autoencoder's code z of x, (N,) in nats.
+
+    ``targets`` defaults to ``x``; pass the clean images when ``x`` is noisy (denoising). The mean
+    over images is what ``autoencoder.evaluate(x, targets)`` reports, computed eagerly: looping
+    ``evaluate`` over many models makes TensorFlow print retracing warnings.
+    """
+    from .models import Autoencoder
+
+    if not isinstance(autoencoder, Autoencoder):
+        raise TypeError(
+            "expected a vaebook.models.Autoencoder, got "
+            f"{type(autoencoder).__name__}: a VAE's reconstruction term needs samples of its "
+            "posterior; use elbo_per_image for a VAE"
+        )
+    # The images scored must be binary: x itself, or the targets when x is a noisy input.
+    x = checks.images(x, "x", image_shape=autoencoder.image_shape, binary=targets is None)
+    targets = x if targets is None else checks.images(
+        targets, "targets", image_shape=autoencoder.image_shape, binary=True)
+    if len(targets) != len(x):
+        raise ValueError(f"targets must have one image per input: {len(targets)} for {len(x)}")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    values = []
+    for start in range(0, len(x), batch_size):
+        logits = autoencoder(x[start:start + batch_size], training=False)
+        values.append(ops.convert_to_numpy(
+            -losses.bernoulli_log_likelihood(targets[start:start + batch_size], logits)))
+    return np.concatenate(values).astype(np.float64)
+
+
 def nats_to_bits_per_dim(nats_per_image, num_dims: int = 784):
-    """Convert a log-likelihood in nats per image to bits per pixel."""
-    return np.asarray(nats_per_image) / (num_dims * math.log(2.0))
+    """Convert a log-likelihood in nats per image to bits per pixel (a number or an array)."""
+    values = checks.array(nats_per_image, "nats_per_image", min_size=0,
+                          what="a number or an array of finite numbers (nats per image)")
+    num_dims = checks.positive_int(num_dims, "num_dims")
+    return values / (num_dims * math.log(2.0))
 
 
 def nearest_neighbour_distance(queries, references) -> np.ndarray:
     """Euclidean distance from each query (N, J) to its nearest reference (M, J): (N,)."""
-    queries = np.asarray(queries, dtype=np.float64)
-    references = np.asarray(references, dtype=np.float64)
-    if queries.ndim != 2 or references.ndim != 2 or queries.shape[1] != references.shape[1]:
+    references = checks.array(references, "references", ndim=2,
+                              what="codes of shape (M, J) of finite numbers")
+    queries = checks.array(queries, "queries", ndim=2,
+                           what="codes of shape (N, J) of finite numbers")
+    if queries.shape[1] != references.shape[1]:
         raise ValueError(
-            f"expected (N, J) and (M, J) arrays, got {queries.shape} and {references.shape}"
+            f"queries must have as many columns as references: expected (N, "
+            f"{references.shape[1]}), got shape {queries.shape}"
         )
     squared = (
         np.sum(queries**2, axis=1)[:, None]
@@ -302,7 +387,7 @@ def mutual_information_gap(codes, factors, n_bins: int = 20) -> MIGResult:
                          f"{factors.shape}")
     if not np.issubdtype(factors.dtype, np.integer):
         raise ValueError(f"factors must be integer (discrete) values, got dtype {factors.dtype}")
-    check_positive_int("n_bins", n_bins)
+    n_bins = checks.positive_int(n_bins, "n_bins")
     if n_bins < 2:
         raise ValueError(f"n_bins must be at least 2, got {n_bins}")
     binned = discretise(codes, n_bins)

@@ -22,8 +22,11 @@ from matplotlib.patches import Ellipse
 from matplotlib.ticker import MaxNLocator, NullFormatter
 from scipy.stats import norm
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+
+from . import checks
 
 DIGIT_PALETTE = "tab10"
 DISPLAY_DPI = 100  # CSS pixels per figure inch on the page and in JupyterLab
@@ -43,8 +46,35 @@ def use_book_style() -> None:
     _register_png_formatter()
 
 
+def _figure(fig, name: str = "fig") -> Figure:
+    return checks.instance(fig, name, Figure, "a matplotlib Figure")
+
+
+def _axis(axis, name: str = "axis") -> Axes:
+    return checks.instance(axis, name, Axes, "a matplotlib Axes")
+
+
+def _image_sets(rows, name: str) -> dict:
+    """label -> images (N, H, W, C) in [0, 1]: every label a string, every set checked."""
+    rows = checks.mapping(rows, name, what="a dict of label -> images")
+    for label, images in rows.items():
+        checks.text(label, f"{name} label {label!r}")
+        rows[label] = checks.images(images, f"{name}[{label!r}]", image_shape=None)
+    return rows
+
+
+def _series(values, name: str, length: int | None = None) -> np.ndarray:
+    """A 1-d array of finite numbers (of ``length`` values if given)."""
+    what = f"a 1-d sequence of {length if length is not None else 'N'} finite numbers"
+    values = checks.array(values, name, ndim=1, what=what)
+    if length is not None and len(values) != length:
+        raise ValueError(f"{name} must be {what}, got {len(values)} values")
+    return values
+
+
 def figure_title(fig: Figure) -> str:
     """The figure's title: its suptitle, else the first non-empty axes title, else ''."""
+    _figure(fig)
     if fig._suptitle is not None and fig._suptitle.get_text():
         return fig._suptitle.get_text()
     for axis in fig.axes:
@@ -55,6 +85,7 @@ def figure_title(fig: Figure) -> str:
 
 def smallest_font_points(fig: Figure) -> float:
     """Size in points of the smallest visible, non-empty text of the figure (ticks included)."""
+    _figure(fig)
     fig.canvas.draw()  # tick labels exist only once the figure is drawn
     sizes = [text.get_fontsize() for text in fig.findobj(Text)
              if text.get_visible() and text.get_text().strip()]
@@ -63,6 +94,7 @@ def smallest_font_points(fig: Figure) -> float:
 
 def figure_png(fig: Figure) -> tuple[bytes, dict]:
     """``(png_bytes, metadata)`` for IPython: the PNG at RENDER_DPI, shown DISPLAY_DPI wide."""
+    _figure(fig)
     min_font_px = smallest_font_points(fig) * RENDER_DPI / 72.0
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=RENDER_DPI, bbox_inches="tight",
@@ -96,6 +128,9 @@ def _panel_width(n_panels: int, preferred: float) -> float:
 
 def legend_below(fig: Figure, axis, ncol: int = 3) -> None:
     """One legend for the figure, centred under the panels, off the data."""
+    _figure(fig)
+    _axis(axis)
+    ncol = checks.positive_int(ncol, "ncol")
     handles, labels = axis.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
     fig.legend(unique.values(), unique.keys(), loc="upper center", ncol=min(ncol, len(unique)),
@@ -104,6 +139,9 @@ def legend_below(fig: Figure, axis, ncol: int = 3) -> None:
 
 def plot_image_rows(rows: dict[str, np.ndarray], title: str, max_columns: int = 10):
     """Rows of images, one labelled row per entry of ``rows`` (label -> (N, H, W, 1) array)."""
+    rows = _image_sets(rows, "rows")
+    checks.text(title, "title")
+    max_columns = checks.positive_int(max_columns, "max_columns")
     n_columns = min(max_columns, min(len(images) for images in rows.values()))
     label_inches = 1.4  # room for the row labels left of the images
     size = min(0.75, (MAX_WIDTH_INCHES - label_inches) / n_columns)  # inches per image
@@ -125,6 +163,9 @@ def plot_image_rows(rows: dict[str, np.ndarray], title: str, max_columns: int = 
 
 def plot_image_grid(images: np.ndarray, title: str, n_columns: int = 10):
     """A grid of images (N, H, W, 1) without labels (samples, for instance)."""
+    images = checks.images(images, "images", image_shape=None)
+    checks.text(title, "title")
+    n_columns = checks.positive_int(n_columns, "n_columns")
     n_rows = int(np.ceil(len(images) / n_columns))
     height, width = images.shape[1:3]
     canvas = np.zeros((n_rows * height, n_columns * width))  # 0 = white with the gray_r map
@@ -141,10 +182,39 @@ def plot_image_grid(images: np.ndarray, title: str, n_columns: int = 10):
     return fig
 
 
+def _history(history, name: str) -> dict:
+    return checks.mapping(history, name, what="a training history dict (metric -> values)")
+
+
+def _curve_of(history: dict, metric: str, name: str) -> None:
+    """``history[metric]`` (and ``val_<metric>``, if there) must be sequences of numbers."""
+    if metric not in history:
+        raise ValueError(f"{name} has no curve {metric!r}; it has {sorted(history)}")
+    length = len(_series(history[metric], f"{name}[{metric!r}]"))
+    if f"val_{metric}" in history:
+        _series(history[f"val_{metric}"], f"{name}['val_{metric}']", length)
+    if "best_epoch" in history:
+        checks.integer(history["best_epoch"], f"{name}['best_epoch']", minimum=1, maximum=length)
+
+
 def plot_history(history: dict, metrics: list[str], title: str,
                  ylabel: str = "nats per image", axes=None):
     """Training (solid) and validation (dashed) curves of ``metrics``, one panel each, with the
     epoch whose weights the model kept (``history["best_epoch"]``) marked."""
+    history = _history(history, "history")
+    metrics = checks.names(metrics, "metrics")
+    for metric in metrics:
+        _curve_of(history, metric, "history")
+    checks.text(title, "title")
+    checks.text(ylabel, "ylabel")
+    if axes is not None:
+        if isinstance(axes, Axes):
+            axes = [axes]
+        if not isinstance(axes, (list, tuple, np.ndarray)) or len(axes) < len(metrics):
+            raise TypeError(f"axes must be a list of {len(metrics)} matplotlib Axes (one per "
+                            f"metric) or None, got {checks.describe(axes)}")
+        for index, axis in enumerate(axes):
+            _axis(axis, f"axes[{index}]")
     own_figure = axes is None
     if own_figure:
         fig, axes = plt.subplots(1, len(metrics), squeeze=False,
@@ -175,6 +245,13 @@ def plot_history(history: dict, metrics: list[str], title: str,
 def plot_histories(histories: dict[str, dict], metric: str, title: str,
                    ylabel: str = "nats per image"):
     """One panel per model (label -> history) of one metric, training vs validation."""
+    histories = checks.mapping(histories, "histories", what="a dict of label -> history")
+    metric = checks.text(metric, "metric")
+    for label, history in histories.items():
+        checks.text(label, f"histories label {label!r}")
+        _curve_of(_history(history, f"histories[{label!r}]"), metric, f"histories[{label!r}]")
+    checks.text(title, "title")
+    checks.text(ylabel, "ylabel")
     n = len(histories)
     fig, axes = plt.subplots(1, n, squeeze=False, figsize=(_panel_width(n, 4.0) * n, 3.2))
     for axis, (label, history) in zip(axes[0], histories.items()):
@@ -188,7 +265,13 @@ def plot_histories(histories: dict[str, dict], metric: str, title: str,
 
 def plot_latent_scatter(codes: np.ndarray, labels: np.ndarray, title: str, axis=None,
                         xlabel: str = "$z_1$", ylabel: str = "$z_2$"):
-    """2-D codes (N, 2) coloured by digit label."""
+    """2-D codes (N, 2) coloured by digit label (integers 0-9)."""
+    codes = checks.codes(codes, "codes", latent_dim=2)
+    labels = checks.labels(labels, "labels", count=len(codes))
+    for text_name, value in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
+        checks.text(value, text_name)
+    if axis is not None:
+        _axis(axis)
     if axis is None:
         fig, axis = plt.subplots(figsize=(6.4, 5.0))
     else:
@@ -208,12 +291,23 @@ def plot_latent_scatter(codes: np.ndarray, labels: np.ndarray, title: str, axis=
 def plot_decoded_grid(decode, grid_1d: np.ndarray, title: str,
                       xlabel: str = "$z_1$", ylabel: str = "$z_2$"):
     """Decode a grid of 2-D codes ``(z1, z2)`` with ``decode(z) -> (N, 28, 28, 1)`` and tile them
-    so that each image sits at its code (z2 grows upwards)."""
+    so that each image sits at its code (z2 grows upwards). ``grid_1d``: increasing numbers."""
+    checks.function(decode, "decode", what="a function decode(z) -> images, e.g. vae.decode")
+    grid_1d = _series(grid_1d, "grid_1d")
+    if np.any(np.diff(grid_1d) <= 0):
+        raise ValueError("grid_1d must be increasing, e.g. plotting.standard_normal_grid(15)")
+    for text_name, value in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
+        checks.text(value, text_name)
     n = len(grid_1d)
     z1, z2 = np.meshgrid(grid_1d, grid_1d[::-1])
     codes = np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
-    images = decode(codes).reshape(n, n, 28, 28)
-    canvas = images.transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
+    images = checks.images(decode(codes), "decode(z)", image_shape=None)
+    if images.shape[-1] != 1 or len(images) != n * n:
+        raise ValueError(f"decode(z) must return {n * n} one-channel images, got shape "
+                         f"{images.shape}")
+    height, width = images.shape[1:3]
+    images = images.reshape(n, n, height, width)
+    canvas = images.transpose(0, 2, 1, 3).reshape(n * height, n * width)
     fig, axis = plt.subplots(figsize=(6, 6))
     half_step = (grid_1d[1] - grid_1d[0]) / 2 if n > 1 else 0.5
     extent = [grid_1d[0] - half_step, grid_1d[-1] + half_step,
@@ -229,12 +323,22 @@ def plot_decoded_grid(decode, grid_1d: np.ndarray, title: str,
 
 def standard_normal_grid(n: int, tail: float = 0.05) -> np.ndarray:
     """n codes evenly spaced in *probability* under N(0, 1): the quantiles from tail to 1-tail."""
+    n = checks.positive_int(n, "n")
+    tail = checks.real(tail, "tail", minimum=0.0, maximum=0.5, open_below=True, open_above=True)
     return norm.ppf(np.linspace(tail, 1.0 - tail, n))
 
 
 def plot_posterior_ellipses(z_mean: np.ndarray, z_log_var: np.ndarray, labels: np.ndarray,
                             title: str, n_std: float = 2.0):
     """Posterior means of 2-D codes with ellipses of ``n_std`` standard deviations."""
+    z_mean = checks.codes(z_mean, "z_mean", latent_dim=2)
+    z_log_var = checks.codes(z_log_var, "z_log_var", latent_dim=2)
+    if len(z_log_var) != len(z_mean):
+        raise ValueError(f"z_log_var must have one row per row of z_mean ({len(z_mean)}), got "
+                         f"{len(z_log_var)}")
+    labels = checks.labels(labels, "labels", count=len(z_mean))
+    checks.text(title, "title")
+    n_std = checks.real(n_std, "n_std", minimum=0.0, open_below=True)
     fig, axis = plt.subplots(figsize=(6.4, 5.0))
     colours = sns.color_palette(DIGIT_PALETTE, 10)
     std = np.exp(0.5 * z_log_var)
@@ -257,6 +361,22 @@ def plot_curve(x, ys: dict[str, np.ndarray], title: str, xlabel: str, ylabel: st
     """One or more curves y(x) with markers (sweeps, K of an estimate...), horizontal
     ``reference_lines`` (label -> y) dotted in the colour of the curve of the same position, and a
     legend right of the axes."""
+    x = _series(x, "x")
+    ys = checks.mapping(ys, "ys", what="a dict of label -> y values")
+    for label, y in ys.items():
+        checks.text(label, f"ys label {label!r}")
+        ys[label] = _series(y, f"ys[{label!r}]", len(x))
+    for text_name, value in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
+        checks.text(value, text_name)
+    logx = checks.boolean(logx, "logx")
+    if logx and np.any(x <= 0):
+        raise ValueError("x must be > 0 everywhere for logx=True (a log scale)")
+    if reference_lines is not None:
+        reference_lines = checks.mapping(reference_lines, "reference_lines", allow_empty=True,
+                                         what="a dict of label -> y value")
+        for label, y in reference_lines.items():
+            checks.text(label, f"reference_lines label {label!r}")
+            reference_lines[label] = checks.real(y, f"reference_lines[{label!r}]")
     fig, axis = plt.subplots(figsize=(7.6, 3.8))
     for index, (label, y) in enumerate(ys.items()):
         axis.plot(x, y, marker="o", label=label, color=f"C{index}")
@@ -278,6 +398,15 @@ def plot_curve(x, ys: dict[str, np.ndarray], title: str, xlabel: str, ylabel: st
 def plot_histograms(samples: dict[str, np.ndarray], title: str, xlabel: str,
                     ylabel: str = "count", bins: int = 40, upper_percentile: float = 99.0):
     """Overlaid histograms of one quantity (label -> values) on shared bins, legend below."""
+    samples = checks.mapping(samples, "samples", what="a dict of label -> values")
+    for label, values in samples.items():
+        checks.text(label, f"samples label {label!r}")
+        samples[label] = checks.array(values, f"samples[{label!r}]")
+    for text_name, value in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
+        checks.text(value, text_name)
+    bins = checks.positive_int(bins, "bins")
+    upper_percentile = checks.real(upper_percentile, "upper_percentile", minimum=0.0,
+                                   maximum=100.0, open_below=True)
     values = np.concatenate([np.ravel(v) for v in samples.values()])
     edges = np.linspace(np.min(values), np.percentile(values, upper_percentile), bins + 1)
     fig, axis = plt.subplots(figsize=(6.4, 3.6))
@@ -288,4 +417,57 @@ def plot_histograms(samples: dict[str, np.ndarray], title: str, xlabel: str,
     axis.set_title(title)
     fig.tight_layout()
     legend_below(fig, axis, ncol=2)
+    return fig
+
+
+def plot_labelled_points(points: dict[str, tuple[float, float]], title: str, xlabel: str,
+                         ylabel: str, connect: bool = True):
+    """Points (label -> (x, y)), each annotated with its label beside it: a trade-off curve.
+
+    With ``connect`` the points are joined in the order given (a sweep, for instance).
+    """
+    if not points:
+        raise ValueError("points must hold at least one label -> (x, y) entry")
+    labels = list(points)
+    xy = np.asarray([points[label] for label in labels], dtype=np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2 or not np.all(np.isfinite(xy)):
+        raise ValueError("points must map labels to finite (x, y) pairs")
+    fig, axis = plt.subplots(figsize=(7.6, 4.2))
+    axis.plot(xy[:, 0], xy[:, 1], marker="o", linestyle="-" if connect else "none", color="C0")
+    for label, (x, y) in zip(labels, xy):
+        # Offset in points, so the label sits beside its marker whatever the axis scales.
+        axis.annotate(label, (x, y), xytext=(6, 6), textcoords="offset points")
+    axis.margins(0.15)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_heatmap(values, row_labels: list[str], column_labels: list[str], title: str,
+                 xlabel: str, ylabel: str, colorbar_label: str, number_format: str = ".1f"):
+    """A matrix (rows x columns) as coloured cells with each value written in its cell."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or values.shape != (len(row_labels), len(column_labels)):
+        raise ValueError(
+            f"values must have shape (len(row_labels), len(column_labels)) = "
+            f"({len(row_labels)}, {len(column_labels)}), got {values.shape}"
+        )
+    width = min(MAX_WIDTH_INCHES, 2.0 + 0.62 * len(column_labels))
+    fig, axis = plt.subplots(figsize=(width, 1.2 + 0.42 * len(row_labels)))
+    image = axis.imshow(values, cmap="viridis", aspect="auto")
+    axis.set_xticks(range(len(column_labels)), labels=column_labels)
+    axis.set_yticks(range(len(row_labels)), labels=row_labels)
+    axis.grid(False)
+    threshold = values.min() + 0.6 * (values.max() - values.min())
+    for (row, column), value in np.ndenumerate(values):
+        axis.text(column, row, format(value, number_format), ha="center", va="center",
+                  fontsize=FONT_SIZES["xtick.labelsize"],
+                  color="black" if value > threshold else "white")
+    fig.colorbar(image, ax=axis, label=colorbar_label, pad=0.02)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    fig.tight_layout()
     return fig

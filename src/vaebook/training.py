@@ -14,9 +14,9 @@ import time
 import keras
 import numpy as np
 
-from . import losses
-from .data import check_images, check_positive_int
+from . import checks, losses
 from .models import VAE
+from .models.base import EncoderDecoder
 
 DEFAULT_LEARNING_RATE = 1e-3
 # Chosen by benchmarks/vae_training_speed.py on 2 CPU cores: with batches of 64 and 16 steps per
@@ -32,6 +32,7 @@ class TrainingDiverged(RuntimeError):
 
 def first_non_finite_weight(model: keras.Model) -> str | None:
     """Path of the first weight of ``model`` holding a NaN or infinity, or None if all are finite."""
+    checks.model(model)
     for weight in model.weights:
         if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
             return weight.path
@@ -39,18 +40,39 @@ def first_non_finite_weight(model: keras.Model) -> str | None:
 
 
 class DivergenceGuard(keras.callbacks.Callback):
-    """Stops training by raising :class:`TrainingDiverged` as soon as the loss is not finite."""
+    """Stops training by raising :class:`TrainingDiverged` as soon as the loss is not finite.
+
+    With ``steps_per_execution`` > 1, Keras runs several batches in one compiled call and reports
+    only the index of the call's last *step*, which can lie past the end of the epoch (step 16 of
+    an epoch of 4 batches). The guard names the batches of the epoch that the call really ran
+    (``batches 5-6 of 6``): the loss became non-finite in one of them. (The loss Keras logs is the
+    running mean of the epoch, so which batch of the call it was is not known; train with
+    ``steps_per_execution=1`` to find it.)
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._first_step = batch
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             raise TrainingDiverged(
                 f"training diverged: loss is {float(loss)} at epoch {self._epoch + 1}, "
-                f"batch {batch + 1}; lower the learning rate or check the inputs"
+                f"{self._batches_text(getattr(self, '_first_step', batch), batch)}; lower the "
+                "learning rate or check the inputs"
             )
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
+    def _batches_text(self, first_step: int, last_step: int) -> str:
+        """'batch 3 of 8', or 'batches 5-6 of 6' for a compiled call of several steps."""
+        total = (self.params or {}).get("steps")
+        first, last = first_step + 1, last_step + 1
+        if total:
+            last = min(last, total)
+        of = f" of {total}" if total else ""
+        return f"batch {last}{of}" if first >= last else f"batches {first}-{last}{of}"
 
     def on_epoch_end(self, epoch, logs=None):
         bad = first_non_finite_weight(self.model)
@@ -61,11 +83,15 @@ class DivergenceGuard(keras.callbacks.Callback):
 
 
 class CompactProgress(keras.callbacks.Callback):
-    """Prints about ``lines`` lines for a whole run, with every logged metric and seconds/epoch."""
+    """Prints about ``lines`` lines for a whole run, with every logged metric and seconds/epoch
+    (``lines=0``: none)."""
 
     def __init__(self, epochs: int, lines: int = 4, label: str = ""):
         super().__init__()
-        self.every = max(1, math.ceil(epochs / max(1, lines)))
+        epochs = checks.positive_int(epochs, "epochs")
+        lines = checks.integer(lines, "lines", minimum=0)
+        label = checks.text(label, "label")
+        self.every = math.ceil(epochs / lines) if lines else None
         self.epochs = epochs
         self.label = f"{label}: " if label else ""
         self.epoch_seconds: list[float] = []
@@ -75,6 +101,8 @@ class CompactProgress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_seconds.append(time.perf_counter() - self._start)
+        if self.every is None:
+            return
         if (epoch + 1) % self.every == 0 or epoch + 1 == self.epochs:
             values = ", ".join(f"{name} {value:.2f}" for name, value in (logs or {}).items())
             print(
@@ -106,19 +134,83 @@ class BestWeights(keras.callbacks.Callback):
             self.model.set_weights(self._weights)
 
 
-def compile_model(model: keras.Model, learning_rate: float = DEFAULT_LEARNING_RATE,
+def compile_model(model: keras.Model, learning_rate: float | None = DEFAULT_LEARNING_RATE,
                   steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION) -> keras.Model:
     """Compile with its own Adam optimizer; an autoencoder also gets the reconstruction loss.
 
+    ``learning_rate``: a number in (0, 1); ``None`` means :data:`DEFAULT_LEARNING_RATE`.
     ``steps_per_execution`` gradient steps run inside one call of the compiled training function:
     for models this small, the Python round trip per step costs as much as the step itself.
     """
-    if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < 1):
-        raise ValueError(f"learning_rate must be a number in (0, 1), got {learning_rate!r}")
+    checks.model(model)
+    learning_rate = checks.learning_rate(learning_rate, allow_none=True)
+    if learning_rate is None:
+        learning_rate = DEFAULT_LEARNING_RATE
+    steps_per_execution = checks.positive_int(steps_per_execution, "steps_per_execution")
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
     loss = None if isinstance(model, VAE) else losses.reconstruction_loss  # a VAE has its own
     model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
     return model
+
+
+def set_learning_rate(model: keras.Model, learning_rate: float) -> None:
+    """Give a compiled model's optimizer a new learning rate, keeping its state (Adam's moments).
+
+    Raises ``ValueError`` if the optimizer follows a learning-rate schedule, which a single
+    number cannot replace.
+    """
+    checks.model(model)
+    learning_rate = checks.learning_rate(learning_rate)
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("model must be compiled before its learning rate can be set "
+                         "(training.compile_model)")
+    try:
+        model.optimizer.learning_rate = learning_rate
+    except TypeError as error:  # Keras: "created with a LearningRateSchedule ... not settable"
+        raise ValueError(
+            f"learning_rate={learning_rate:g} cannot be used: the model's optimizer follows a "
+            "learning-rate schedule, which a number cannot replace; pass learning_rate=None to "
+            "keep the schedule, or compile the model again"
+        ) from error
+
+
+def _image_shape(model: keras.Model):
+    """The image shape a model takes: its encoder's input shape (MNIST's if it cannot be known)."""
+    if isinstance(model, EncoderDecoder):
+        return model.image_shape
+    inputs = getattr(model, "inputs", None)
+    if inputs:
+        return tuple(int(d) for d in inputs[0].shape[1:])
+    return checks.MNIST_IMAGE_SHAPE
+
+
+def _checked_callbacks(callbacks) -> list:
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, keras.callbacks.Callback):
+        raise TypeError(f"callbacks must be a list or tuple of keras.callbacks.Callback, got a "
+                        f"single {type(callbacks).__name__} (wrap it in a list)")
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list or tuple of keras.callbacks.Callback, got "
+                        f"{checks.describe(callbacks)}")
+    for index, callback in enumerate(callbacks):
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(f"callbacks[{index}] must be a keras.callbacks.Callback, got "
+                            f"{type(callback).__name__}")
+    return list(callbacks)
+
+
+def _checked_data(model, x, targets, x_name: str, targets_name: str):
+    """(inputs, targets) checked: the images the Bernoulli likelihood scores must be binary."""
+    image_shape = _image_shape(model)
+    x = checks.images(x, x_name, image_shape=image_shape, binary=targets is None)
+    if targets is None:
+        return x, x
+    targets = checks.images(targets, targets_name, image_shape=image_shape, binary=True)
+    if len(targets) != len(x):
+        raise ValueError(f"{targets_name} must hold one target per image of {x_name} "
+                         f"({len(x)}), got {len(targets)}")
+    return x, targets
 
 
 def fit(
@@ -128,53 +220,65 @@ def fit(
     *,
     epochs: int,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    learning_rate: float = DEFAULT_LEARNING_RATE,
+    learning_rate: float | None = None,
     targets_train=None,
     targets_val=None,
     lines: int = 4,
     label: str = "",
     select_best: bool = True,
-    callbacks: tuple = (),
+    callbacks: tuple | list | None = (),
 ) -> dict[str, list[float]]:
     """Train ``model`` and return its history: metric name -> one value per epoch.
 
     Args:
-        model: an :class:`~vaebook.models.Autoencoder` or :class:`~vaebook.models.VAE`; compiled
-            here with Adam(``learning_rate``) unless it is compiled already.
-        x_train, x_val: images (N, *model.image_shape) in [0, 1]; ``x_val`` adds ``val_*`` metrics.
+        model: an :class:`~vaebook.models.Autoencoder` or :class:`~vaebook.models.VAE`.
+        x_train, x_val: images (N, *model.image_shape); ``x_val`` adds ``val_*`` metrics. The
+            images the Bernoulli likelihood scores (the inputs, or the targets when given) must be
+            binary: 0 or 1 in every pixel.
         targets_train, targets_val: what an autoencoder should reconstruct (default: the inputs;
-            clean images when the inputs are noisy, for a denoising autoencoder).
+            clean images when the inputs are noisy, for a denoising autoencoder). A VAE refuses
+            them: it reconstructs its inputs.
         epochs, batch_size: passes over the data and images per gradient step.
-        lines: about how many progress lines to print for the whole run.
+        learning_rate: a number in (0, 1), or ``None``. An uncompiled model is compiled here with
+            Adam(``learning_rate``), ``None`` meaning :data:`DEFAULT_LEARNING_RATE`. A compiled
+            model (every model of :func:`vaebook.zoo.trained_model` is) keeps its optimizer and
+            its state; a number sets that optimizer's rate (:func:`set_learning_rate`), so
+            fine-tuning uses the rate asked for, and ``None`` keeps the model's rate.
+        lines: about how many progress lines to print for the whole run (0: none).
         select_best: with ``x_val``, end with the weights of the epoch of lowest validation loss
             (:class:`BestWeights`); pass validation data held out from training, not the test set.
-        callbacks: extra Keras callbacks.
+        callbacks: extra Keras callbacks, a list (or ``None``).
 
     The history also holds ``epoch_seconds`` and, with ``x_val``, ``best_epoch`` (1-based, the
     epoch whose weights the model ends with). Raises :class:`TrainingDiverged` if the loss or
-    weights become non-finite, ``ValueError`` for bad images or settings.
+    weights become non-finite, ``ValueError``/``TypeError`` for bad images or settings.
     """
-    check_positive_int("epochs", epochs)
-    check_positive_int("batch_size", batch_size)
-    image_shape = model.image_shape  # (28, 28, 1) for MNIST
-    x_train = check_images(x_train, "x_train", image_shape=image_shape)
+    checks.model(model)
+    epochs = checks.positive_int(epochs, "epochs")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    learning_rate = checks.learning_rate(learning_rate, allow_none=True)
+    lines = checks.integer(lines, "lines", minimum=0)
+    label = checks.text(label, "label")
+    select_best = checks.boolean(select_best, "select_best")
+    callbacks = _checked_callbacks(callbacks)
     is_vae = isinstance(model, VAE)
-    if is_vae:
-        y_train = None
-    else:
-        y_train = x_train if targets_train is None else check_images(
-            targets_train, "targets_train", image_shape=image_shape)
+    for name, targets in (("targets_train", targets_train), ("targets_val", targets_val)):
+        if is_vae and targets is not None:
+            raise ValueError(f"{name} must be None for a VAE, which reconstructs its own inputs "
+                             "(targets are for a denoising autoencoder)")
+    if x_val is None and targets_val is not None:
+        raise ValueError("targets_val needs x_val: targets are given for validation images")
+    x_train, y_train = _checked_data(model, x_train, targets_train, "x_train", "targets_train")
     validation = None
     if x_val is not None:
-        x_val = check_images(x_val, "x_val", image_shape=image_shape)
-        if is_vae:
-            validation = (x_val,)
-        else:
-            y_val = x_val if targets_val is None else check_images(
-                targets_val, "targets_val", image_shape=image_shape)
-            validation = (x_val, y_val)
+        x_val, y_val = _checked_data(model, x_val, targets_val, "x_val", "targets_val")
+        validation = (x_val,) if is_vae else (x_val, y_val)
+    if is_vae:
+        y_train = None
     if not model.compiled:
         compile_model(model, learning_rate)
+    elif learning_rate is not None:
+        set_learning_rate(model, learning_rate)
     progress = CompactProgress(epochs, lines=lines, label=label)
     best = BestWeights() if (select_best and validation is not None) else None
     history = model.fit(

@@ -19,8 +19,11 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
+from . import checks
 from .config import Profile, cache_dir
 from .training import first_non_finite_weight
+
+_PROFILE_EXPECTED = "a vaebook.config.Profile, e.g. config.get_profile('quick')"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -36,6 +39,10 @@ def code_version() -> str:
 
 def cache_key(name: str, config: dict, profile: Profile, data_tag: str) -> str:
     """Folder name for a model: ``name`` followed by a hash of everything that shapes it."""
+    checks.text(name, "name")
+    checks.mapping(config, "config", allow_empty=True)
+    checks.instance(profile, "profile", Profile, _PROFILE_EXPECTED)
+    checks.text(data_tag, "data_tag", allow_empty=False)
     if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise ValueError(f"name must be letters, digits, '-', '_' or '.', got {name!r}")
     payload = json.dumps(
@@ -66,10 +73,14 @@ def train_or_load(
         profile: the run profile (part of the key).
         retrain: ignore and replace a cached model.
     """
-    json.dumps(config)  # fail early, with json's message, if config cannot be stored
+    checks.mapping(config, "config", allow_empty=True)
+    _check_json(config, "config")
+    checks.function(build, "build", what="a function build(config) -> model")
+    checks.function(train, "train", what="a function train(model) -> history dict")
+    retrain = checks.boolean(retrain, "retrain")
     folder = cache_dir() / cache_key(name, config, profile, data_tag)
     weights_path = folder / "model.weights.h5"
-    model = build(config)
+    model = checks.model(build(config), "build(config)")
     if weights_path.exists() and not retrain:
         if getattr(model, "optimizer", None) is not None:
             # The file holds the optimizer's state too; give it slots to load into, so a loaded
@@ -79,7 +90,9 @@ def train_or_load(
         history = json.loads((folder / "history.json").read_text())
         print(f"loaded {name} from cache ({folder.name})")
         return model, history, True
-    history = train(model)
+    history = checks.mapping(train(model), "train(model)", allow_empty=True,
+                             what="a history dict (metric name -> values)")
+    _check_json(history, "train(model)")
     bad = first_non_finite_weight(model)
     if bad is not None:
         raise RuntimeError(f"refusing to cache {name}: weight {bad} is not finite")
@@ -96,6 +109,24 @@ def train_or_load(
     shutil.rmtree(folder, ignore_errors=True)
     partial.rename(folder)
     return model, history, False
+
+
+def _check_json(value, name: str) -> None:
+    """Fail early, naming the argument, if ``value`` cannot be written as JSON."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be JSON-serialisable (plain numbers, strings, lists, "
+                        f"dicts), got one that is not: {error}") from None
+
+
+def _check_data_set(data):
+    """A data set with training images and a tag (MnistData, or another loader's data)."""
+    if not (hasattr(data, "x_train") and hasattr(data, "tag")):
+        raise TypeError("data must be a data set with x_train and tag, such as the "
+                        f"vaebook.data.MnistData that load_mnist returns, got "
+                        f"{type(data).__name__}")
+    return data
 
 
 def trained_model(
@@ -135,6 +166,11 @@ def trained_model(
     The cache entry's ``config.json`` holds the model's settings under ``config.model``
     (``VAEConfig.from_dict`` rebuilds a VAE from them) beside the training settings.
 
+    ``learning_rate=None`` and ``batch_size=None`` mean the defaults of
+    :mod:`vaebook.training`; any other value is used as given (0 is refused, never replaced).
+    Settings are checked before anything is built or loaded, and stored in the cache key as
+    plain Python numbers (NumPy scalars are accepted).
+
     Returns ``(model, history)``.
     """
     import dataclasses
@@ -142,44 +178,60 @@ def trained_model(
     from . import training
     from .config import set_seed
     from .data import add_gaussian_noise, split_validation
-    from .models import MODEL_TYPES, VAEConfig, build_model
+    from .models import ARCHITECTURES, MODEL_TYPES, VAEConfig, build_model
 
+    name = checks.text(name, "name", allow_empty=False)
+    data = _check_data_set(data)
+    checks.instance(profile, "profile", Profile, _PROFILE_EXPECTED)
+    epochs = checks.positive_int(epochs, "epochs")
+    noise_std = checks.real(noise_std, "noise_std", minimum=0.0)
+    learning_rate = (training.DEFAULT_LEARNING_RATE if learning_rate is None
+                     else checks.learning_rate(learning_rate))
+    batch_size = (training.DEFAULT_BATCH_SIZE if batch_size is None
+                  else checks.positive_int(batch_size, "batch_size"))
+    validation_fraction = checks.probability(validation_fraction, "validation_fraction",
+                                             open_interval=True)
+    retrain = checks.boolean(retrain, "retrain")
     image_shape = tuple(int(size) for size in data.x_train.shape[1:])  # (28, 28, 1) for MNIST
     if config is not None:
         given = {key: value for key, value in [("model_type", model_type),
                  ("latent_dim", latent_dim), ("architecture", architecture), ("beta", beta),
                  ("seed", seed)] if value is not None}
-        if not isinstance(config, VAEConfig):
-            raise ValueError(
-                f"config must be a vaebook.models.VAEConfig, got {type(config).__name__}")
+        checks.instance(config, "config", VAEConfig, "a vaebook.models.VAEConfig")
         if set(given) - {"model_type"} or given.get("model_type", "vae") != "vae":
             raise ValueError(f"pass the model either as config= or as keywords, not both: "
                              f"the config already sets {sorted(given)}")
         if config.image_shape is None:
             config = dataclasses.replace(config, image_shape=image_shape)
-        elif config.image_shape != image_shape:
+        elif tuple(config.image_shape) != image_shape:
             raise ValueError(f"config.image_shape {config.image_shape} does not match the data's "
                              f"images {image_shape}; leave it None to take the data's")
         model_type, model_settings = "vae", config.as_dict()
     else:
-        if model_type not in MODEL_TYPES or latent_dim is None:
+        if model_type is None or latent_dim is None:
             raise ValueError(f"pass config=VAEConfig(...), or model_type (one of {MODEL_TYPES}) "
                              f"and latent_dim; got model_type={model_type!r}, "
                              f"latent_dim={latent_dim!r}")
-        model_settings = {"latent_dim": latent_dim, "architecture": architecture or "dense",
-                          "beta": 1.0 if beta is None else beta, "seed": seed or 0,
-                          "image_shape": list(image_shape)}
+        model_type = checks.one_of(model_type, "model_type", MODEL_TYPES)
+        latent_dim = checks.positive_int(latent_dim, "latent_dim")
+        architecture = checks.one_of("dense" if architecture is None else architecture,
+                                     "architecture", ARCHITECTURES)
+        beta = checks.real(1.0 if beta is None else beta, "beta", minimum=0.0)
+        seed = checks.seed(0 if seed is None else seed, maximum=checks.LEGACY_SEED_MAX)
+        if model_type == "autoencoder" and beta != 1.0:
+            raise ValueError(f"beta must be 1.0 for model_type='autoencoder', got {beta:g}: beta "
+                             "weights a VAE's KL term, and an autoencoder has none")
+        model_settings = {"latent_dim": latent_dim, "architecture": architecture,
+                          "beta": beta, "seed": seed, "image_shape": list(image_shape)}
         if model_type == "vae":  # the same record as config= gives, so both share cache entries
-            model_settings = VAEConfig(latent_dim, model_settings["architecture"],
-                                       model_settings["beta"], image_shape=image_shape,
-                                       seed=model_settings["seed"]).as_dict()
-    if noise_std and model_type != "autoencoder":
-        raise ValueError("noise_std > 0 (denoising) is defined for model_type='autoencoder' only")
+            model_settings = VAEConfig(latent_dim, architecture, beta, image_shape=image_shape,
+                                       seed=seed).as_dict()
+    if noise_std > 0 and model_type != "autoencoder":
+        raise ValueError("noise_std must be 0 for model_type='vae': noise_std > 0 (denoising) is "
+                         "defined for model_type='autoencoder' only")
     settings = {
         "model_type": model_type, "model": model_settings, "epochs": epochs,
-        "noise_std": noise_std,
-        "learning_rate": learning_rate or training.DEFAULT_LEARNING_RATE,
-        "batch_size": batch_size or training.DEFAULT_BATCH_SIZE,
+        "noise_std": noise_std, "learning_rate": learning_rate, "batch_size": batch_size,
         "validation_fraction": validation_fraction,
     }
     model_seed = model_settings["seed"]
@@ -194,14 +246,14 @@ def trained_model(
     def train(model):
         clean_train, clean_val = split_validation(data.x_train, validation_fraction)
         x_train, x_val = clean_train, clean_val
-        if noise_std:
+        if noise_std > 0:
             x_train = add_gaussian_noise(clean_train, noise_std, seed=model_seed + 1)
             x_val = add_gaussian_noise(clean_val, noise_std, seed=model_seed + 2)
         return training.fit(
             model, x_train, x_val, epochs=epochs, batch_size=settings["batch_size"],
             learning_rate=settings["learning_rate"], label=name,
-            targets_train=clean_train if noise_std else None,
-            targets_val=clean_val if noise_std else None,
+            targets_train=clean_train if noise_std > 0 else None,
+            targets_val=clean_val if noise_std > 0 else None,
         )
 
     model, history, _ = train_or_load(name, settings, build, train, data.tag, profile, retrain)

@@ -20,11 +20,17 @@ def build_model(model_type: str, latent_dim: int, architecture: str = "dense",
     MNIST's (28, 28, 1) by default. A VAE with more settings (the capacity objective) is built by
     :class:`VAEConfig`.
     """
-    if model_type not in MODEL_TYPES:
-        raise ValueError(f"unknown model_type {model_type!r}; expected one of {MODEL_TYPES}")
+    from .. import checks
+
+    model_type = checks.one_of(model_type, "model_type", MODEL_TYPES)
+    latent_dim = checks.positive_int(latent_dim, "latent_dim")
+    architecture = checks.one_of(architecture, "architecture", ARCHITECTURES)
+    beta = checks.real(beta, "beta", minimum=0.0)
+    seed = checks.seed(seed, allow_none=True)
     if model_type == "autoencoder":
         if beta != 1.0:
-            raise ValueError("beta applies to the VAE only; an autoencoder has no KL term")
+            raise ValueError(f"beta must be 1.0 for model_type='autoencoder', got {beta:g}: beta "
+                             "weights a VAE's KL term, and an autoencoder has none")
         return Autoencoder(
             build_encoder(latent_dim, architecture, variational=False, image_shape=image_shape),
             build_decoder(latent_dim, architecture, image_shape=image_shape))

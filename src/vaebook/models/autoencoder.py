@@ -17,10 +17,11 @@ class Autoencoder(EncoderDecoder):
     """``Autoencoder(encoder, decoder)``: ``call(x)`` returns reconstruction logits like x."""
 
     def call(self, x, training=False):
+        self._check_call_input(x)
         return self.decoder(self.encoder(x, training=training), training=training)
 
     def encode(self, x, batch_size: int = 256) -> np.ndarray:
-        """Codes z of images x (N, *image_shape): (N, latent_dim)."""
+        """Codes z of images x (N, *image_shape) in [0, 1]: (N, latent_dim)."""
         (codes,) = self._batched(self.encoder, self._checked(x), batch_size)
         return codes
 

@@ -16,7 +16,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from ..data import IMAGE_SHAPE, check_positive_int
+from .. import checks
+from ..data import IMAGE_SHAPE
 
 ARCHITECTURES = ("dense", "conv")
 DENSE_HIDDEN_UNITS = (512, 256)  # encoder widths; the decoder mirrors them
@@ -24,10 +25,10 @@ CONV_FILTERS = (32, 64)  # as in the TensorFlow CVAE tutorial: two stride-2 3x3 
 
 
 def _check(kind, latent_dim, image_shape):
-    """Validate the settings; return ``image_shape`` as a tuple of three ints."""
-    if kind not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {kind!r}; expected one of {ARCHITECTURES}")
-    check_positive_int("latent_dim", latent_dim)
+    """The architecture, the latent size (a Python int, for Keras) and the image shape (a tuple of
+    three ints), checked."""
+    kind = checks.one_of(kind, "kind", ARCHITECTURES)
+    latent_dim = checks.positive_int(latent_dim, "latent_dim")
     shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
     if (shape is None or len(shape) != 3 or any(isinstance(size, bool) for size in shape)
             or not all(isinstance(size, (int, np.integer)) and size >= 1 for size in shape)):
@@ -39,13 +40,14 @@ def _check(kind, latent_dim, image_shape):
     if kind == "conv" and (shape[0] % downsampling or shape[1] % downsampling):
         raise ValueError(f"the conv architecture needs a height and width divisible by "
                          f"{downsampling}, got image_shape {shape}")
-    return tuple(int(size) for size in shape)
+    return kind, latent_dim, tuple(int(size) for size in shape)
 
 
 def build_encoder(latent_dim: int, kind: str = "dense", variational: bool = True,
                   image_shape=IMAGE_SHAPE) -> keras.Model:
     """Encoder network: (batch, *image_shape) -> z, or -> [z_mean, z_log_var] if ``variational``."""
-    image_shape = _check(kind, latent_dim, image_shape)
+    kind, latent_dim, image_shape = _check(kind, latent_dim, image_shape)
+    variational = checks.boolean(variational, "variational")
     images = keras.Input(shape=image_shape, name="images")
     if kind == "dense":
         hidden = layers.Flatten()(images)  # (batch, 784) for MNIST
@@ -67,7 +69,8 @@ def build_encoder(latent_dim: int, kind: str = "dense", variational: bool = True
 
 def build_decoder(latent_dim: int, kind: str = "dense", image_shape=IMAGE_SHAPE) -> keras.Model:
     """Decoder network: (batch, latent_dim) -> logits (batch, *image_shape)."""
-    height, width, channels = image_shape = _check(kind, latent_dim, image_shape)
+    kind, latent_dim, image_shape = _check(kind, latent_dim, image_shape)
+    height, width, channels = image_shape
     z = keras.Input(shape=(latent_dim,), name="z")
     if kind == "dense":
         hidden = z

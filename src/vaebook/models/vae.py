@@ -25,8 +25,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from .. import losses
-from ..data import IMAGE_SHAPE, check_positive_int
+from .. import checks, losses
+from ..data import IMAGE_SHAPE
 from .base import EncoderDecoder
 from .builders import _check as _check_network
 from .builders import build_decoder, build_encoder
@@ -44,7 +44,7 @@ def _check_objective(beta, capacity, capacity_steps, gamma):
 
     beta = finite_non_negative("beta", beta)
     gamma = finite_non_negative("gamma", gamma)
-    check_positive_int("capacity_steps", capacity_steps)
+    capacity_steps = checks.positive_int(capacity_steps, "capacity_steps")
     if capacity is not None:
         capacity = finite_non_negative("capacity (C_max, nats)", capacity)
         if beta != 1.0:
@@ -85,6 +85,7 @@ class Sampling(layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
+        seed = checks.seed(seed, allow_none=True)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -102,12 +103,13 @@ class VAE(EncoderDecoder):
     """``VAE(encoder, decoder, beta=1.0)``, or with ``capacity=C_max`` the capacity objective.
 
     Args:
-        encoder: maps (batch, *image_shape) to ``[z_mean, z_log_var]``, each (batch, latent_dim);
-            image_shape is (28, 28, 1) for MNIST.
-        decoder: maps (batch, latent_dim) to logits (batch, *image_shape).
-        beta: weight of the KL term in the training loss (β-VAE); the reported ``elbo`` is always
-            the true bound (β = 1), so models trained with different β stay comparable.
-        seed: seed of the sampling noise.
+        encoder: maps images (batch, 28, 28, 1) (or any other image shape) to
+            ``[z_mean, z_log_var]``, each (batch, latent_dim).
+        decoder: maps (batch, latent_dim) to logits of the encoder's input shape.
+        beta: weight of the KL term in the training loss (β-VAE), a number >= 0; the reported
+            ``elbo`` is always the true bound (β = 1), so models trained with different β stay
+            comparable.
+        seed: seed of the sampling noise (an int >= 0, or None).
         capacity: None (the β objective), or C_max in nats for the capacity-controlled objective
             of Burgess et al. (2018), which replaces β:
 
@@ -123,21 +125,25 @@ class VAE(EncoderDecoder):
         capacity_steps: training steps over which C rises from 0 to C_max (>= 1).
         gamma: weight of |KL - C| (>= 0); large, so the KL tracks C.
 
+    A mismatched pair (an encoder of 2-dimensional codes with a decoder of 16-dimensional ones,
+    a deterministic encoder) is refused here, not deep inside ``fit``.
+
     ``fit`` reports, averaged over the batch and in nats per image: ``loss`` (the objective
     minimised: -L_β, or the capacity loss), ``elbo``, ``reconstruction`` (-E_q log p(x|z)) and
     ``kl``; the same with ``val_`` on validation data.
     """
 
+    ENCODER_OUTPUTS = 2
+    ENCODER_HINT = ("a variational encoder returning [z_mean, z_log_var] (a VAE needs one: use "
+                    "build_encoder(..., variational=True))")
+
     def __init__(self, encoder, decoder, beta=1.0, seed=None, capacity=None, capacity_steps=1,
                  gamma=DEFAULT_GAMMA, **kwargs):
-        super().__init__(encoder, decoder, **kwargs)
+        beta = checks.real(beta, "beta", minimum=0.0)
+        seed = checks.seed(seed, allow_none=True)
         beta, capacity, capacity_steps, gamma = _check_objective(beta, capacity, capacity_steps,
                                                                  gamma)
-        if len(encoder.outputs) != 2:
-            raise ValueError(
-                "a VAE needs a variational encoder returning [z_mean, z_log_var]; "
-                f"got one with {len(encoder.outputs)} output(s) (use variational=True)"
-            )
+        super().__init__(encoder, decoder, **kwargs)
         self.beta = beta
         self.capacity, self.capacity_steps, self.gamma = capacity, capacity_steps, gamma
         self.seed = seed
@@ -154,6 +160,7 @@ class VAE(EncoderDecoder):
 
     def call(self, x, training=False):
         """Logits of the decoder for one sample z ~ q(z | x): (batch, *image_shape)."""
+        self._check_call_input(x)
         z_mean, z_log_var = self.encoder(x, training=training)
         return self.decoder(self.sampling([z_mean, z_log_var]), training=training)
 
@@ -208,7 +215,8 @@ class VAE(EncoderDecoder):
     # Convenience methods for notebooks: NumPy in, NumPy out, batched, inputs validated.
 
     def posterior(self, x, batch_size: int = 256) -> Posterior:
-        """Parameters of q(z | x) for images x (N, *image_shape): ``Posterior(mean, log_var)``."""
+        """Parameters of q(z | x) for images x (N, *image_shape) in [0, 1]:
+        ``Posterior(mean, log_var)``."""
         mean, log_var = self._batched(self.encoder, self._checked(x), batch_size)
         return Posterior(mean, log_var)
 
@@ -225,13 +233,19 @@ class VAE(EncoderDecoder):
 
     def sample(self, num_samples: int, seed: int = 0):
         """Pixel probabilities of decoded prior samples z ~ N(0, I): (num_samples, *image_shape)."""
-        check_positive_int("num_samples", num_samples)
+        num_samples = checks.positive_int(num_samples, "num_samples")
+        seed = checks.seed(seed)
         z = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
         return self.decode(z.astype(np.float32))
 
     def evaluate_terms(self, x, batch_size=256):
-        """Test-set averages of elbo, reconstruction and kl (nats per image), one sample each."""
-        results = self.evaluate(self._checked(x), batch_size=batch_size, verbose=0, return_dict=True)
+        """Test-set averages of elbo, reconstruction and kl (nats per image), one sample each.
+
+        ``x``: binary images (the terms are Bernoulli log-likelihoods).
+        """
+        x = self._checked(x, binary=True)
+        batch_size = checks.positive_int(batch_size, "batch_size")
+        results = self.evaluate(x, batch_size=batch_size, verbose=0, return_dict=True)
         return {name: float(value) for name, value in results.items()}
 
     def get_config(self):
