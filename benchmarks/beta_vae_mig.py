@@ -203,7 +203,21 @@ def main(argv=None):
         write_markdown(payload["results"], payload["meta"], args.out / "beta_vae_results.md")
         return payload["results"]
 
-    os.environ["VAEBOOK_CACHE_DIR"] = tempfile.mkdtemp(prefix="vaebook-bench-")  # train all
+    # A fresh model cache, so every model is trained here; removed at the end.
+    with tempfile.TemporaryDirectory(prefix="vaebook-bench-") as cache:
+        previous = os.environ.get("VAEBOOK_CACHE_DIR")
+        os.environ["VAEBOOK_CACHE_DIR"] = cache
+        try:
+            return run(args)
+        finally:
+            if previous is None:
+                os.environ.pop("VAEBOOK_CACHE_DIR", None)
+            else:
+                os.environ["VAEBOOK_CACHE_DIR"] = previous
+
+
+def run(args):
+    """Train and evaluate the sweep, write the tables; returns the results."""
     profile = config.get_profile("full")
     load_start = os.getloadavg()[0]
     betas = [float(b) for b in args.betas.split(",") if b]
