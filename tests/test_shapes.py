@@ -1,4 +1,4 @@
-"""The shapes data of Chapter 3: deterministic, on the dSprites grid, factors that do what they say."""
+"""The shapes data of Chapter 3: deterministic, on the dSprites grid, factors do what they say."""
 
 import math
 
@@ -70,7 +70,7 @@ def test_x_moves_right_y_moves_down_scale_grows():
             axis=(1, 2, 3))
         assert np.all(np.diff(areas) > 0)
         assert areas[-1] / areas[0] == pytest.approx(4.0, rel=0.15)  # scale 0.5 -> 1: area x4
-    # Orientation turns the ellipse: wide at 0, tall at a quarter turn (index 10 of 0..39 ~ 0.51 pi).
+    # Orientation turns the ellipse: wide at 0, tall at about a quarter turn (index 10 of 0..39).
     flat, upright = shapes.render(np.concatenate([_one(1, orientation=0),
                                                   _one(1, orientation=10)]), 64)
     assert np.ptp(np.nonzero(flat[..., 0])[1]) > 1.5 * np.ptp(np.nonzero(flat[..., 0])[0])

@@ -273,7 +273,7 @@ def active_units(vae, x, threshold: float = 0.01, batch_size: int = 256) -> int:
 
 
 class RateDistortion(NamedTuple):
-    """Rate and distortion of a model on a data set, nats per image; ``elbo`` = -(rate + distortion)."""
+    """Rate and distortion on a data set, nats per image; ``elbo`` is -(rate + distortion)."""
 
     rate: float
     distortion: float

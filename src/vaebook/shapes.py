@@ -153,7 +153,7 @@ def _inside_unit_shape(shape: str, u, v):
 
 
 def _draw(shape: str, scale, orientation, x, y, image_size: int) -> np.ndarray:
-    """Images (N, S, S) bool of one shape for N values of scale, orientation (rad), x, y in [0, 1]."""
+    """Images (N, S, S) bool of one shape for N values of scale, orientation (rad), x and y."""
     centres = (np.arange(image_size) + 0.5) / image_size  # pixel centres, units of the side
     scale, orientation, x, y = (np.asarray(v, dtype=np.float64)[:, None, None]
                                 for v in (scale, orientation, x, y))

@@ -14,7 +14,7 @@ from .base import EncoderDecoder
 
 @keras.saving.register_keras_serializable(package="vaebook")
 class Autoencoder(EncoderDecoder):
-    """``Autoencoder(encoder, decoder)``: ``call(x)`` returns reconstruction logits (batch, *image_shape)."""
+    """``Autoencoder(encoder, decoder)``: ``call(x)`` returns reconstruction logits like x."""
 
     def call(self, x, training=False):
         self._check_call_input(x)

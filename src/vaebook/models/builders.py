@@ -1,11 +1,11 @@
 """Encoder and decoder networks, dense and convolutional.
 
 An encoder maps images (batch, height, width, channels) to a code: MNIST's (batch, 28, 28, 1) by
-default, any ``image_shape`` on request (the shapes data of Chapter 3 is (batch, 32, 32, 1)). A *deterministic* encoder (the autoencoder of
-Chapter 1) returns z with shape (batch, latent_dim); a *variational* one returns the two parameters
-of a diagonal Gaussian, ``[z_mean, z_log_var]``, each (batch, latent_dim). A decoder maps
-(batch, latent_dim) to **logits** of the image shape: no sigmoid, because the losses take
-logits (see :func:`vaebook.losses.bernoulli_log_likelihood`).
+default, any ``image_shape`` on request (the shapes data of Chapter 3 is (batch, 32, 32, 1)).
+A *deterministic* encoder (the autoencoder of Chapter 1) returns z with shape (batch, latent_dim);
+a *variational* one returns the two parameters of a diagonal Gaussian, ``[z_mean, z_log_var]``,
+each (batch, latent_dim). A decoder maps (batch, latent_dim) to **logits** of the image shape: no
+sigmoid, because the losses take logits (see :func:`vaebook.losses.bernoulli_log_likelihood`).
 
 The architecture is a parameter (``kind="dense"`` or ``"conv"``), never a copy of the model.
 """
@@ -33,7 +33,8 @@ def _check(kind, latent_dim, image_shape):
     if (shape is None or len(shape) != 3 or any(isinstance(size, bool) for size in shape)
             or not all(isinstance(size, (int, np.integer)) and size >= 1 for size in shape)):
         raise ValueError(
-            f"image_shape must be (height, width, channels), three positive ints, got {image_shape!r}")
+            f"image_shape must be (height, width, channels), three positive ints, "
+            f"got {image_shape!r}")
     # Two stride-2 convolutions halve the height and width twice; the decoder doubles them back.
     downsampling = 2 ** len(CONV_FILTERS)
     if kind == "conv" and (shape[0] % downsampling or shape[1] % downsampling):

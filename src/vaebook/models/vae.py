@@ -221,7 +221,7 @@ class VAE(EncoderDecoder):
         return Posterior(mean, log_var)
 
     def encode(self, x, batch_size: int = 256) -> np.ndarray:
-        """Posterior means of images x (N, *image_shape): (N, latent_dim), like ``Autoencoder.encode``.
+        """Posterior means of images x (N, *image_shape): (N, J), as ``Autoencoder.encode``.
 
         The VAE's code is a distribution; :meth:`posterior` gives its mean and log variance.
         """
@@ -265,7 +265,7 @@ class VAEConfig:
     latent_dim: int = 16  # J, the size of the code z
     kind: str = "dense"  # architecture of encoder and decoder: "dense" or "conv"
     beta: float = 1.0  # weight of the KL (1: the ordinary VAE; > 1: the beta-VAE)
-    capacity: float | None = None  # C_max in nats: the capacity objective instead of beta; None: off
+    capacity: float | None = None  # C_max, nats: the capacity objective instead of beta; None: off
     capacity_steps: int = 1  # training steps over which C rises linearly from 0 to C_max
     gamma: float = DEFAULT_GAMMA  # weight of |KL - C| in the capacity objective
     image_shape: tuple[int, int, int] | None = None  # (height, width, channels); None: MNIST's
