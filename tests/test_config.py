@@ -21,6 +21,9 @@ def test_profiles_change_sizes_not_fields():
     assert quick.as_dict().keys() == full.as_dict().keys()
     assert quick.n_train < full.n_train and quick.epochs < full.epochs
     assert 1 in quick.iw_samples and 1000 in full.iw_samples
+    assert quick.conv_epochs < full.conv_epochs
+    # Chapter 4 compares its dense VAE with Chapter 2's settings in the published book.
+    assert full.conv_epochs == full.epochs
 
 
 def test_cache_dir_follows_environment(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ Modules, in the order the book meets them:
   distortion, KL per dimension, active units and the mutual information gap
 - :mod:`vaebook.zoo`      train-or-load cache keyed by config, profile, data and code
 - :mod:`vaebook.plotting` the book's figures
+- :mod:`vaebook.applications` compression, denoising, inpainting, anomaly scores, and their baselines
 - :mod:`vaebook.checks`   the argument checks every public function uses
 """
 

@@ -471,3 +471,35 @@ def plot_heatmap(values, row_labels: list[str], column_labels: list[str], title:
     axis.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def plot_roc_curves(curves: dict[str, tuple], title: str, axis=None):
+    """ROC curves (label -> ``(false_positive_rate, true_positive_rate, auc)``, e.g. a
+    :class:`vaebook.applications.ROC`), each labelled with its AUC, and the chance diagonal."""
+    curves = checks.mapping(curves, "curves", what="a dict of label -> (fpr, tpr, auc)")
+    for label, curve in curves.items():
+        checks.text(label, f"curves label {label!r}")
+        if not isinstance(curve, (tuple, list)) or len(curve) != 3:
+            raise TypeError(f"curves[{label!r}] must be a tuple (fpr, tpr, auc), got "
+                            f"{checks.describe(curve)}")
+        fpr = _series(curve[0], f"curves[{label!r}] false positive rates")
+        tpr = _series(curve[1], f"curves[{label!r}] true positive rates", len(fpr))
+        auc = checks.probability(curve[2], f"curves[{label!r}] AUC")
+        curves[label] = (fpr, tpr, auc)
+    checks.text(title, "title")
+    if axis is None:
+        fig, axis = plt.subplots(figsize=(6.8, 4.4))
+    else:
+        fig = _axis(axis).figure
+    for index, (label, (fpr, tpr, auc)) in enumerate(curves.items()):
+        axis.plot(fpr, tpr, color=f"C{index}", label=f"{label} (AUC {auc:.3f})")
+    axis.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance (AUC 0.5)")
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1.01)
+    axis.set_aspect("equal")
+    axis.set_xlabel("false positive rate (typical images flagged)")
+    axis.set_ylabel("true positive rate (anomalies flagged)")
+    axis.set_title(title)
+    axis.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    fig.tight_layout()
+    return fig
