@@ -188,6 +188,9 @@ CASES = [
     Case("fit ae targets_val alone", lambda c: training.fit(c.ae, c.x, epochs=1, targets_val=c.x), ValueError, r"targets_val needs x_val"),
     Case("fit model str", lambda c: training.fit("model", c.x, epochs=1), TypeError, r"model must be a keras.Model"),
     Case("fit lines -1", lambda c: training.fit(c.vae, c.x, epochs=1, lines=-1), ValueError, r"lines must be an int >= 0"),
+    Case("fit strategy str", lambda c: training.fit(c.vae, c.x, epochs=1, strategy="mirrored"), TypeError, r"strategy must be a tf.distribute.Strategy"),
+    Case("fit strategy outside scope", lambda c: training.fit(c.vae, c.x, epochs=1, strategy=tf.distribute.MirroredStrategy(["/cpu:0"])), ValueError, r"model must be built under strategy.scope\(\)"),
+    Case("compile steps 0", lambda c: training.compile_model(c.vae, steps_per_execution=0), ValueError, r"steps_per_execution must be a positive int or None"),
     Case("fit select_best str", lambda c: training.fit(c.vae, c.x, epochs=1, select_best="yes"), TypeError, r"select_best must be True or False"),
     Case("fit label int", lambda c: training.fit(c.vae, c.x, epochs=1, label=3), TypeError, r"label must be a string"),
     Case("fit other image size", lambda c: training.fit(c.vae, np.zeros((2, 32, 32, 1), np.float32), epochs=1), ValueError, r"x_train must be images of shape \(N, 28, 28, 1\)"),
@@ -221,6 +224,7 @@ CASES = [
     Case("nearest nan", lambda c: metrics.nearest_neighbour_distance(np.zeros((1, 2)), _nan_codes()), ValueError, r"references must be codes.*NaN"),
     # --- zoo (all refused before anything is built, trained or cached)
     Case("zoo learning_rate 0", lambda c: zoo.trained_model("t", c.mnist, QUICK, model_type="vae", latent_dim=2, epochs=1, learning_rate=0), ValueError, r"learning_rate must be"),
+    Case("zoo strategy str", lambda c: zoo.trained_model("t", c.mnist, QUICK, model_type="vae", latent_dim=2, epochs=1, strategy="gpu"), TypeError, r"strategy must be a tf.distribute.Strategy"),
     Case("zoo batch_size 0", lambda c: zoo.trained_model("t", c.mnist, QUICK, model_type="vae", latent_dim=2, epochs=1, batch_size=0), ValueError, r"batch_size must be a positive int"),
     Case("zoo profile str", lambda c: zoo.trained_model("t", c.mnist, "quick", model_type="vae", latent_dim=2, epochs=1), TypeError, r"profile must be a vaebook.config.Profile"),
     Case("zoo data array", lambda c: zoo.trained_model("t", c.x, QUICK, model_type="vae", latent_dim=2, epochs=1), TypeError, r"data must be a data set with x_train and tag"),

@@ -258,6 +258,32 @@ def model(value, name: str = "model") -> Any:
     return value
 
 
+def strategy(value, name: str = "strategy", *, allow_none: bool = True) -> Any:
+    """A ``tf.distribute.Strategy`` (``MirroredStrategy``, ``MultiWorkerMirroredStrategy``...),
+    or None (the default: one device)."""
+    if value is None and allow_none:
+        return None
+    import tensorflow as tf
+
+    if not isinstance(value, tf.distribute.Strategy):
+        raise TypeError(f"{name} must be a tf.distribute.Strategy (e.g. "
+                        "tf.distribute.MirroredStrategy())" + (" or None" if allow_none else "")
+                        + f", got {describe(value)}")
+    return value
+
+
+def built_under(model_value, strategy_value, name: str = "model") -> None:
+    """Raise ``ValueError`` unless every variable of ``model_value`` was created under
+    ``strategy_value.scope()`` (a model is trained by the strategy that holds its variables)."""
+    outside = [weight.path for weight in model_value.weights
+               if not strategy_value.extended.variable_created_in_scope(weight.value)]
+    if outside:
+        raise ValueError(
+            f"{name} must be built under strategy.scope() to be trained with that strategy, but "
+            f"its weight {outside[0]} was created outside it; build (and compile) the model "
+            "inside `with strategy.scope():`, as vaebook.zoo.trained_model(strategy=...) does")
+
+
 # ---------------------------------------------------------------------------------------------
 # Arrays: images, codes, labels, numbers
 

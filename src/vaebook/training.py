@@ -135,21 +135,38 @@ class BestWeights(keras.callbacks.Callback):
 
 
 def compile_model(model: keras.Model, learning_rate: float | None = DEFAULT_LEARNING_RATE,
-                  steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION) -> keras.Model:
+                  steps_per_execution: int | None = None) -> keras.Model:
     """Compile with its own Adam optimizer; an autoencoder also gets the reconstruction loss.
 
     ``learning_rate``: a number in (0, 1); ``None`` means :data:`DEFAULT_LEARNING_RATE`.
     ``steps_per_execution`` gradient steps run inside one call of the compiled training function:
     for models this small, the Python round trip per step costs as much as the step itself.
+    ``None`` means :data:`DEFAULT_STEPS_PER_EXECUTION` on one device and 1 for a model built
+    under a strategy of several replicas, where Keras 3 (3.15, TensorFlow 2.21) fails with "You
+    must feed a value for placeholder tensor" as soon as one call runs several steps
+    (keras-team/keras#19246); a number above 1 is refused there, saying so.
     """
     checks.model(model)
     learning_rate = checks.learning_rate(learning_rate, allow_none=True)
     if learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATE
-    steps_per_execution = checks.positive_int(steps_per_execution, "steps_per_execution")
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    loss = None if isinstance(model, VAE) else losses.reconstruction_loss  # a VAE has its own
-    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
+    steps_per_execution = checks.positive_int(steps_per_execution, "steps_per_execution",
+                                              allow_none=True)
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    if steps_per_execution is None:
+        steps_per_execution = DEFAULT_STEPS_PER_EXECUTION if replicas == 1 else 1
+    elif steps_per_execution > 1 and replicas > 1:
+        raise ValueError(
+            f"steps_per_execution must be 1 (or None) for a model built under a strategy of "
+            f"{replicas} replicas, got {steps_per_execution}: Keras 3 cannot run several steps "
+            "per call there (keras-team/keras#19246)")
+    # A model built under a tf.distribute strategy's scope keeps that strategy: its optimizer's
+    # variables (Adam's moments) must be created in the same scope, mirrored like the weights.
+    # (For a model built outside any scope this is the default, one-device strategy.)
+    with model.distribute_strategy.scope():
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+        loss = None if isinstance(model, VAE) else losses.reconstruction_loss  # a VAE has its own
+        model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
     return model
 
 
@@ -227,6 +244,7 @@ def fit(
     label: str = "",
     select_best: bool = True,
     callbacks: tuple | list | None = (),
+    strategy=None,
 ) -> dict[str, list[float]]:
     """Train ``model`` and return its history: metric name -> one value per epoch.
 
@@ -248,6 +266,13 @@ def fit(
         select_best: with ``x_val``, end with the weights of the epoch of lowest validation loss
             (:class:`BestWeights`); pass validation data held out from training, not the test set.
         callbacks: extra Keras callbacks, a list (or ``None``).
+        strategy: a ``tf.distribute.Strategy`` to train data-parallel with (``MirroredStrategy``
+            over the GPUs of a machine, ``MultiWorkerMirroredStrategy`` over machines), or
+            ``None``: the strategy the model was built under, if any, else one device. The model
+            must have been built under ``strategy.scope()`` (checked). ``batch_size`` is the
+            *global* batch: each of the N replicas computes the gradient of batch/N images, and
+            their average is the gradient one device computes on the whole batch, so the same
+            settings train the same model (up to the sampling noise and float rounding).
 
     The history also holds ``epoch_seconds`` and, with ``x_val``, ``best_epoch`` (1-based, the
     epoch whose weights the model ends with). Raises :class:`TrainingDiverged` if the loss or
@@ -261,6 +286,9 @@ def fit(
     label = checks.text(label, "label")
     select_best = checks.boolean(select_best, "select_best")
     callbacks = _checked_callbacks(callbacks)
+    strategy = checks.strategy(strategy)
+    if strategy is not None:
+        checks.built_under(model, strategy)
     is_vae = isinstance(model, VAE)
     for name, targets in (("targets_train", targets_train), ("targets_val", targets_val)):
         if is_vae and targets is not None:

@@ -146,6 +146,7 @@ def trained_model(
     batch_size: int | None = None,
     validation_fraction: float = 0.1,
     retrain: bool = False,
+    strategy=None,
 ):
     """Train (or load) a model of the book on ``data`` (:class:`vaebook.data.MnistData` or
     :class:`vaebook.shapes.ShapesData`).
@@ -172,8 +173,20 @@ def trained_model(
     Settings are checked before anything is built or loaded, and stored in the cache key as
     plain Python numbers (NumPy scalars are accepted).
 
+    ``strategy``: a ``tf.distribute.Strategy`` (or ``None``, one device): the model is built,
+    compiled, trained or loaded under ``strategy.scope()``, and trained data-parallel by
+    :func:`vaebook.training.fit` with the same global ``batch_size``. The cache key holds the
+    number of replicas when it is above 1, and nothing when it is 1, so a one-device model is
+    found with or without a strategy of one replica. Why the key has it: with N replicas each
+    share of the batch draws its own sampling noise and the gradients are summed in another order,
+    so a model trained on 2 devices is as good as, but not bit-for-bit the same as, one trained on
+    one (tests/distributed_checks.py measures how close); the cache never serves one for the other.
+    The kind of strategy (mirrored on one machine or across several) is not part of the key: for
+    the same number of replicas it computes the same steps.
+
     Returns ``(model, history)``.
     """
+    import contextlib
     import dataclasses
 
     from . import training
@@ -193,6 +206,7 @@ def trained_model(
     validation_fraction = checks.probability(validation_fraction, "validation_fraction",
                                              open_interval=True)
     retrain = checks.boolean(retrain, "retrain")
+    strategy = checks.strategy(strategy)
     image_shape = tuple(int(size) for size in data.x_train.shape[1:])  # (28, 28, 1) for MNIST
     if config is not None:
         given = {key: value for key, value in [("model_type", model_type),
@@ -235,6 +249,9 @@ def trained_model(
         "noise_std": noise_std, "learning_rate": learning_rate, "batch_size": batch_size,
         "validation_fraction": validation_fraction,
     }
+    replicas = 1 if strategy is None else int(strategy.num_replicas_in_sync)
+    if replicas > 1:
+        settings["replicas"] = replicas
     model_seed = model_settings["seed"]
 
     def build(settings):
@@ -258,7 +275,11 @@ def trained_model(
             # The capacity objective moves its target C while training, so its validation losses
             # of different epochs are not comparable: keep the last epoch, at the end of the ramp.
             select_best=settings["model"].get("capacity") is None,
+            strategy=strategy,
         )
 
-    model, history, _ = train_or_load(name, settings, build, train, data.tag, profile, retrain)
+    # Weights, optimizer slots (built on load) and metrics all live in the strategy's scope.
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model, history, _ = train_or_load(name, settings, build, train, data.tag, profile,
+                                          retrain)
     return model, history

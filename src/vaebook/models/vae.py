@@ -67,6 +67,13 @@ def capacity_schedule(step, capacity: float, capacity_steps: int):
     return float(capacity) * fraction
 
 
+def _replicas_in_sync() -> int:
+    """Number of replicas training in sync now: 1 outside a ``tf.distribute`` replica context
+    (one device, or a model called outside ``fit``), N inside a step run on N replicas."""
+    context = tf.distribute.get_replica_context()
+    return 1 if context is None else int(context.num_replicas_in_sync)
+
+
 class Posterior(NamedTuple):
     """q(z | x) = N(mean, diag(exp(log_var))) for N images: ``mean`` and ``log_var`` are (N, J)."""
 
@@ -91,7 +98,21 @@ class Sampling(layers.Layer):
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
-        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        replicas = _replicas_in_sync()
+        if replicas == 1:
+            epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        else:
+            # Under a tf.distribute strategy the generator's state is mirrored: every replica
+            # holds the same state and would draw the same noise for its share of the global
+            # batch (N replicas, only batch/N distinct draws). Folding the replica's index into
+            # the seed gives each share its own noise, still reproducible from ``seed``.
+            context = tf.distribute.get_replica_context()
+            seed = tf.cast(tf.math.floormod(self.seed_generator.next(), tf.int32.max - 1),
+                           tf.int32)
+            seed = tf.random.experimental.stateless_fold_in(
+                seed, context.replica_id_in_sync_group)
+            epsilon = tf.random.stateless_normal(tf.shape(z_mean), seed=seed,
+                                                 dtype=z_mean.dtype)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def get_config(self):
@@ -203,8 +224,16 @@ class VAE(EncoderDecoder):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
             terms = self.compute_terms(x, training=True)
-            loss = ops.mean(terms["loss"])
-        gradients = tape.gradient(loss, self.trainable_weights)
+            # Data-parallel training (tf.distribute): each of the N replicas sees batch/N images
+            # and takes their mean, and the optimizer SUMS the replicas' gradients (an
+            # all-reduce). Dividing by N makes that sum the gradient of the mean over the global
+            # batch, the gradient one device computes on the same batch (Keras' own train_step
+            # does the same). N = 1 on one device, where nothing changes.
+            loss = ops.mean(terms["loss"]) / _replicas_in_sync()
+            # Mixed precision: a LossScaleOptimizer scales here and unscales the gradients
+            # (the identity for every other optimizer).
+            scaled_loss = self.optimizer.scale_loss(loss)
+        gradients = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         return self._update_trackers(terms)
 
