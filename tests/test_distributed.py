@@ -37,9 +37,10 @@ def test_two_logical_devices(results):
     assert results["logical_devices"] == 2
 
 
-def test_one_step_on_two_replicas_is_the_one_device_step(results):
-    """SGD, noise removed, global batch 16: the same loss and the same update. Without dividing
-    each replica's loss by the replica count, the summed gradients would be twice as large."""
+def test_steps_on_two_replicas_are_the_one_device_steps(results):
+    """SGD, noise removed, 22 images in global batches of 16 (the second split unevenly): the
+    same loss and the same update. Were each replica's mean loss used as it is, the summed
+    gradients would be twice as large."""
     step = _check(results, "gradient_step")
     assert step["loss_2"] == pytest.approx(step["loss_1"], rel=1e-5)
     assert step["update_ratio"] == pytest.approx(1.0, abs=1e-4)
@@ -80,3 +81,10 @@ def test_model_cache_with_a_strategy(results):
 def test_a_model_built_outside_the_scope_is_refused(results):
     refused = _check(results, "wrong_scope")
     assert refused["refused"] and "strategy.scope()" in refused["message"]
+
+
+def test_images_on_disk_train_under_a_strategy(results):
+    streamed = _check(results, "shards_under_strategy")
+    # 96 images, 10% held out: 86 in batches of 16 (6 steps per epoch), two epochs.
+    assert streamed["epochs"] == 2 and streamed["steps"] == 12
+    assert streamed["elbo"][1] > streamed["elbo"][0]

@@ -121,11 +121,16 @@ def _check_json(value, name: str) -> None:
 
 
 def _check_data_set(data):
-    """A data set with training images and a tag (MnistData, or another loader's data)."""
+    """A data set with training images and a tag (MnistData, or another loader's data), or
+    images on disk (:class:`vaebook.data.ImageShards`)."""
+    from .data import ImageShards
+
+    if isinstance(data, ImageShards):
+        return data
     if not (hasattr(data, "x_train") and hasattr(data, "tag")):
         raise TypeError("data must be a data set with x_train and tag, such as the "
-                        f"vaebook.data.MnistData that load_mnist returns, got "
-                        f"{type(data).__name__}")
+                        "vaebook.data.MnistData that load_mnist returns, or "
+                        f"vaebook.data.ImageShards, got {type(data).__name__}")
     return data
 
 
@@ -149,7 +154,10 @@ def trained_model(
     strategy=None,
 ):
     """Train (or load) a model of the book on ``data`` (:class:`vaebook.data.MnistData` or
-    :class:`vaebook.shapes.ShapesData`).
+    :class:`vaebook.shapes.ShapesData`), or on training images stored on disk
+    (:class:`vaebook.data.ImageShards`, streamed by ``tf.data``, so they may exceed memory:
+    shuffled from the model's seed, split into training and validation by image index like
+    arrays; denoising, which corrupts arrays, is not offered for them).
 
     The model is given either as a :class:`vaebook.models.VAEConfig` (``config=``: every VAE
     setting, the capacity objective included) or by the keywords of
@@ -191,7 +199,7 @@ def trained_model(
 
     from . import training
     from .config import set_seed
-    from .data import add_gaussian_noise, split_validation
+    from .data import ImageShards, add_gaussian_noise, split_validation
     from .models import ARCHITECTURES, MODEL_TYPES, VAEConfig, build_model
 
     name = checks.text(name, "name", allow_empty=False)
@@ -207,7 +215,12 @@ def trained_model(
                                              open_interval=True)
     retrain = checks.boolean(retrain, "retrain")
     strategy = checks.strategy(strategy)
-    image_shape = tuple(int(size) for size in data.x_train.shape[1:])  # (28, 28, 1) for MNIST
+    on_disk = isinstance(data, ImageShards)
+    if on_disk and noise_std > 0:
+        raise ValueError("noise_std must be 0 when data is ImageShards: denoising corrupts "
+                         "images held in memory; pass a data set of arrays")
+    image_shape = (tuple(data.image_shape) if on_disk  # (28, 28, 1) for MNIST
+                   else tuple(int(size) for size in data.x_train.shape[1:]))
     if config is not None:
         given = {key: value for key, value in [("model_type", model_type),
                  ("latent_dim", latent_dim), ("architecture", architecture), ("beta", beta),
@@ -252,6 +265,10 @@ def trained_model(
     replicas = 1 if strategy is None else int(strategy.num_replicas_in_sync)
     if replicas > 1:
         settings["replicas"] = replicas
+        if batch_size % replicas:
+            raise ValueError(f"batch_size must be a multiple of the {replicas} replicas of the "
+                             f"strategy (each takes an equal share of the global batch), got "
+                             f"{batch_size}")
     model_seed = model_settings["seed"]
 
     def build(settings):
@@ -262,6 +279,18 @@ def trained_model(
         return training.compile_model(model, settings["learning_rate"])
 
     def train(model):
+        if on_disk:
+            part_train, part_val = split_validation(data, validation_fraction)
+            # Validation numbers do not depend on the batch; under N replicas its first batch
+            # must split evenly (training.fit says why), so a small validation part gets one
+            # batch of a multiple of N images, then the rest.
+            val_batch = min(settings["batch_size"], len(part_val))
+            val_batch = max(replicas, val_batch - val_batch % replicas)
+            return training.fit(
+                model, part_train.dataset(settings["batch_size"], seed=model_seed),
+                part_val.dataset(val_batch, shuffle=False), epochs=epochs,
+                learning_rate=settings["learning_rate"], label=name, strategy=strategy,
+                select_best=settings["model"].get("capacity") is None)
         clean_train, clean_val = split_validation(data.x_train, validation_fraction)
         x_train, x_val = clean_train, clean_val
         if noise_std > 0:

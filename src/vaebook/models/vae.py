@@ -74,6 +74,23 @@ def _replicas_in_sync() -> int:
     return 1 if context is None else int(context.num_replicas_in_sync)
 
 
+def _global_batch_mean(values):
+    """The mean of per-image ``values`` (batch,) over the global batch, for the gradient.
+
+    On one device: ``mean(values)``. Data-parallel (tf.distribute), each of the N replicas holds
+    its share of the batch and the optimizer SUMS the replicas' gradients (an all-reduce), so each
+    replica returns sum(its values) / (images in the whole batch): the summed gradient is then
+    the gradient of the global mean, what one device computes on the same batch. (A replica's
+    own mean divided by N would be the same for equal shares, but wrong for the uneven shares of a
+    last, partial batch, and NaN for a replica given no image at all.)
+    """
+    if _replicas_in_sync() == 1:
+        return ops.mean(values)
+    count = ops.cast(ops.shape(values)[0], values.dtype)
+    total = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, count)
+    return ops.sum(values) / ops.maximum(total, 1.0)
+
+
 class Posterior(NamedTuple):
     """q(z | x) = N(mean, diag(exp(log_var))) for N images: ``mean`` and ``log_var`` are (N, J)."""
 
@@ -224,12 +241,7 @@ class VAE(EncoderDecoder):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
             terms = self.compute_terms(x, training=True)
-            # Data-parallel training (tf.distribute): each of the N replicas sees batch/N images
-            # and takes their mean, and the optimizer SUMS the replicas' gradients (an
-            # all-reduce). Dividing by N makes that sum the gradient of the mean over the global
-            # batch, the gradient one device computes on the same batch (Keras' own train_step
-            # does the same). N = 1 on one device, where nothing changes.
-            loss = ops.mean(terms["loss"]) / _replicas_in_sync()
+            loss = _global_batch_mean(terms["loss"])
             # Mixed precision: a LossScaleOptimizer scales here and unscales the gradients
             # (the identity for every other optimizer).
             scaled_loss = self.optimizer.scale_loss(loss)
