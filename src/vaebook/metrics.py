@@ -18,6 +18,7 @@ K = 1000 on thousands of images fits in a few hundred MB on a CPU.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -463,7 +464,10 @@ def frechet_distance_gaussians(mean_a, cov_a, mean_b, cov_b, eps: float = 1e-6) 
                              f"{'shape ' + str(cov.shape) if cov.shape != (dim, dim) else 'an asymmetric one'}")
     cov_a, cov_b = np.asarray(cov_a, np.float64), np.asarray(cov_b, np.float64)
     eps = checks.real(eps, "eps", minimum=0.0)
-    root = linalg.sqrtm(cov_a @ cov_b)
+    with warnings.catch_warnings():
+        # A singular product is expected with few samples and handled below.
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        root = linalg.sqrtm(cov_a @ cov_b)
     if not np.all(np.isfinite(root)):
         offset = eps * np.eye(dim)
         root = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))

@@ -72,7 +72,7 @@ class Classifier(keras.Model):
                              f"the scores compare), got layers {names}")
         super().__init__(**kwargs)
         self.network = network
-        self.feature_network = keras.Model(network.inputs,
+        self.feature_network = keras.Model(network.inputs[0],
                                            network.get_layer(FEATURE_LAYER).output)
         self.built = True
 
