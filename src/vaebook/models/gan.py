@@ -198,6 +198,12 @@ class GAN(keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
+    def get_compile_config(self):
+        # Keras would rebuild the optimizer from this when loading a .keras file and call
+        # compile(optimizer=...), which a GAN does not take: a loaded GAN is compiled again by
+        # the caller (GANConfig.build, or training.compile_model).
+        return None
+
     def call(self, z, training=False):
         """Images G(z) (batch, *image_shape) in [0, 1] for noise z (batch, latent_dim)."""
         values = checks.known_values(z)
