@@ -98,7 +98,7 @@ def test_zoo_trains_saves_and_reloads_a_gan(mnist_small, cache_dir, seeded, caps
     x = mnist_small.x_test[:6]
     np.testing.assert_array_equal(loaded.discriminate(x), model.discriminate(x))
     assert loaded_history == history and len(sample_grids(loaded_history)) == 2
-    # The optimizers' state came back too: training goes on from step 2 x 7 batches.
+    # The optimizers' state came back too, so training would go on where it stopped.
     assert int(loaded.g_optimizer.iterations) == int(model.g_optimizer.iterations) > 0
     saved = json.loads(next(cache_dir.glob("t-gan-*/config.json")).read_text())
     assert GANConfig.from_dict(saved["config"]["model"]) == SMALL.__class__(

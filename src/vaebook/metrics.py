@@ -523,7 +523,9 @@ def kid(real_features, generated_features, num_subsets: int = 100, subset_size: 
         \widehat{\mathrm{MMD}}^2 = \frac{1}{m(m-1)}\sum_{i \ne j} [k(x_i, x_j) + k(y_i, y_j)]
             - \frac{2}{m^2} \sum_{i, j} k(x_i, y_j),
 
-    and the mean and standard deviation of the estimates. Unbiased: its expectation is 0 when
+    and the mean and standard deviation of the estimates (a subset as large as a whole set is
+    that set every time: keep ``subset_size`` below N and M for a meaningful spread, e.g. half
+    of them). Unbiased: its expectation is 0 when
     both sets come from one distribution (single estimates can then be slightly negative), which
     makes KID comparable across sample sizes, unlike FID.
     """
