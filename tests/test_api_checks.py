@@ -25,7 +25,8 @@ import pytest
 import tensorflow as tf
 
 from vaebook import applications, book, checks, config, data, losses, metrics, plotting, training, zoo
-from vaebook.models import (VAE, Autoencoder, Sampling, build_decoder, build_encoder,
+from vaebook.models import (VAE, Autoencoder, ClassifierConfig, GANConfig, Sampling,
+                            build_decoder, build_discriminator, build_encoder, build_generator,
                             build_model)
 
 QUICK = config.get_profile("quick")
@@ -137,6 +138,21 @@ CASES = [
     Case("kl images", lambda c: losses.kl_divergence_standard_normal(c.x, c.x), ValueError, r"z_mean must have a batch axis first, shape \(batch, latent_dim\)"),
     Case("standard normal images", lambda c: losses.standard_normal_log_density(c.x), ValueError, r"z must have a batch axis first"),
     Case("elbo batch mismatch", lambda c: losses.elbo(c.x[:2], c.logits[:2], np.zeros((3, 2)), np.zeros((3, 2))), ValueError, r"x and z_mean must hold the same number of examples"),
+    # --- the GAN, the classifier and the sample-quality scores (Chapters 5-6)
+    Case("generator latent 0", lambda c: build_generator(0), ValueError, r"latent_dim must be a positive int"),
+    Case("generator filters", lambda c: build_generator(8, filters=3), ValueError, r"filters must be two positive ints"),
+    Case("discriminator shape", lambda c: build_discriminator(image_shape=(30, 30, 1)), ValueError, r"divisible by 4"),
+    Case("gan config lr", lambda c: GANConfig(g_learning_rate=0), ValueError, r"g_learning_rate must be"),
+    Case("gan sample str", lambda c: GANConfig(latent_dim=4).build().sample("3"), TypeError, r"num_samples must be a positive int"),
+    Case("classifier config dropout", lambda c: ClassifierConfig(dropout=1.0), ValueError, r"dropout must be"),
+    Case("classifier grey 0-255", lambda c: ClassifierConfig().build().features(c.x * 255), ValueError, r"x must be images.*divide by 255"),
+    Case("features not a classifier", lambda c: metrics.features(c.vae, c.x), TypeError, r"classifier must be a vaebook.models.Classifier"),
+    Case("fid columns", lambda c: metrics.fid(np.zeros((4, 2)), np.zeros((4, 3))), ValueError, r"same number of features"),
+    Case("kid subset 1", lambda c: metrics.kid(np.zeros((4, 2)), np.zeros((4, 2)), subset_size=1), ValueError, r"subset_size must be at least 2"),
+    Case("precision k", lambda c: metrics.precision_recall(np.zeros((4, 2)), np.zeros((4, 2)), k=4), ValueError, r"must hold more than k = 4 rows"),
+    Case("coverage floats", lambda c: metrics.mode_coverage(np.zeros(3)), TypeError, r"predicted_classes must be integer labels"),
+    Case("zoo gan learning_rate", lambda c: zoo.trained_model("t", c.mnist, QUICK, config=GANConfig(), epochs=1, learning_rate=1e-3), ValueError, r"learning_rate must be None with a GANConfig"),
+    Case("zoo classifier unlabelled", lambda c: zoo.trained_model("t", SimpleNamespace(x_train=c.x, tag="t"), QUICK, config=ClassifierConfig(), epochs=1), TypeError, r"data must have labels"),
     # --- models
     Case("encoder latent 0", lambda c: build_encoder(0), ValueError, r"latent_dim must be a positive int"),
     Case("encoder latent 2.5", lambda c: build_encoder(2.5), ValueError, r"latent_dim must be a positive int"),

@@ -6,10 +6,12 @@ Modules, in the order the book meets them:
 - :mod:`vaebook.data`     MNIST with an offline fallback, binarisation, corruption
 - :mod:`vaebook.shapes`   dSprites-style shapes with known factors, drawn in code
 - :mod:`vaebook.losses`   log-likelihoods and the KL divergence, per example, in nats
-- :mod:`vaebook.models`   encoder/decoder builders, ``Autoencoder`` and ``VAE``
+- :mod:`vaebook.models`   encoder/decoder builders, ``Autoencoder`` and ``VAE``, the ``GAN``, and
+  the ``Classifier`` that scores generated images
 - :mod:`vaebook.training` ``fit`` with a compact progress line and a divergence guard
 - :mod:`vaebook.metrics`  the importance-weighted bound and log-likelihood estimates; rate,
-  distortion, KL per dimension, active units and the mutual information gap
+  distortion, KL per dimension, active units and the mutual information gap; sample quality
+  (FID, KID, precision and recall, mode coverage) on the classifier's features
 - :mod:`vaebook.zoo`      train-or-load cache keyed by config, profile, data and code
 - :mod:`vaebook.plotting` the book's figures
 - :mod:`vaebook.applications` compression, denoising, inpainting, anomaly scores, and their baselines

@@ -18,6 +18,7 @@ K = 1000 on thousands of images fits in a few hundred MB on a CPU.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -403,3 +404,260 @@ def mutual_information_gap(codes, factors, n_bins: int = 20) -> MIGResult:
     return MIGResult(score=float(np.nanmean(gaps)), gaps=gaps,
                      latent_per_factor=np.argmax(information, axis=0),
                      mutual_information=information, entropies=entropies)
+
+
+# Chapters 5 and 6: sample quality of any generative model, through a classifier's features.
+
+
+def features(classifier, images, batch_size: int = 256) -> np.ndarray:
+    """Penultimate-layer features of ``images`` (N, 28, 28, 1) in [0, 1] under the evaluation
+    ``classifier`` (:class:`vaebook.models.Classifier`): (N, feature_dim) float64.
+
+    Every score below compares images through these features, so real and generated images
+    must go through the same classifier.
+    """
+    from .models import Classifier
+
+    checks.instance(classifier, "classifier", Classifier,
+                    "a vaebook.models.Classifier (e.g. ClassifierConfig().build(), trained)")
+    return classifier.features(images, batch_size)
+
+
+def _feature_sets(a, b, name_a: str, name_b: str, min_rows: int = 2):
+    """Two feature arrays (N, D) and (M, D) of finite numbers, checked, as float64."""
+    a = checks.array(a, name_a, ndim=2, what="features of shape (N, D) of finite numbers")
+    b = checks.array(b, name_b, ndim=2, what="features of shape (M, D) of finite numbers")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"{name_a} and {name_b} must have the same number of features (columns), "
+                         f"got shapes {a.shape} and {b.shape}: compute both with the same network")
+    for array, name in ((a, name_a), (b, name_b)):
+        if len(array) < min_rows:
+            raise ValueError(f"{name} must hold at least {min_rows} rows, got {len(array)}")
+    return a, b
+
+
+def frechet_distance_gaussians(mean_a, cov_a, mean_b, cov_b, eps: float = 1e-6) -> float:
+    r"""The squared Fréchet (2-Wasserstein) distance between N(mean_a, cov_a) and
+    N(mean_b, cov_b), in squared feature units:
+
+    .. math::
+        d^2 = \lVert \mu_a - \mu_b \rVert^2
+              + \operatorname{tr}\bigl(\Sigma_a + \Sigma_b - 2 (\Sigma_a \Sigma_b)^{1/2}\bigr).
+
+    The matrix square root is ``scipy.linalg.sqrtm``. As in pytorch-fid: when it is not finite
+    (a singular product, e.g. fewer samples than features) ``eps`` is added to both diagonals and
+    it is taken again; rounding can leave it tiny imaginary parts, which are dropped if every
+    diagonal one is below 1e-3 (a larger one means the covariances are not valid, and raises).
+    For diagonal covariances the trace term is sum_i (sqrt(a_i) - sqrt(b_i))^2.
+    """
+    from scipy import linalg
+
+    mean_a = checks.array(mean_a, "mean_a", ndim=1)
+    mean_b = checks.array(mean_b, "mean_b", ndim=1)
+    dim = len(mean_a)
+    if len(mean_b) != dim:
+        raise ValueError(f"mean_b must have as many entries as mean_a ({dim}), got {len(mean_b)}")
+    for cov, name in ((cov_a, "cov_a"), (cov_b, "cov_b")):
+        cov = checks.array(cov, name, ndim=2)
+        if cov.shape != (dim, dim) or not np.allclose(cov, cov.T, atol=1e-8, rtol=1e-5):
+            raise ValueError(f"{name} must be a symmetric ({dim}, {dim}) covariance matrix, got "
+                             f"{'shape ' + str(cov.shape) if cov.shape != (dim, dim) else 'an asymmetric one'}")
+    cov_a, cov_b = np.asarray(cov_a, np.float64), np.asarray(cov_b, np.float64)
+    eps = checks.real(eps, "eps", minimum=0.0)
+    with warnings.catch_warnings():
+        # A singular product is expected with few samples and handled below.
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        root = linalg.sqrtm(cov_a @ cov_b)
+    if not np.all(np.isfinite(root)):
+        offset = eps * np.eye(dim)
+        root = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    if np.iscomplexobj(root):
+        largest = np.max(np.abs(np.diagonal(root).imag))
+        if largest > 1e-3:
+            raise ValueError(f"the matrix square root has imaginary parts up to {largest:.3g}: "
+                             "the covariances are not positive semi-definite")
+        root = root.real
+    difference = mean_a - mean_b
+    distance = difference @ difference + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(root)
+    return float(max(distance, 0.0))  # rounding can take an exact 0 a hair below
+
+
+def fid(real_features, generated_features, eps: float = 1e-6) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (N, D) and (M, D):
+    the FID of Heusel et al. (2017), here on the evaluation classifier's features
+    (:func:`features`) instead of Inception's. 0 for identical sets; lower is better.
+
+    Means and covariances (unbiased, N - 1) are estimated from the rows; the distance is
+    :func:`frechet_distance_gaussians`. FID is biased upwards with few samples: compare models
+    with the same number of samples (thousands; the floor of the data itself is the FID of test
+    against training images).
+    """
+    real, generated = _feature_sets(real_features, generated_features, "real_features",
+                                    "generated_features")
+    return frechet_distance_gaussians(real.mean(axis=0), np.cov(real, rowvar=False),
+                                      generated.mean(axis=0), np.cov(generated, rowvar=False), eps)
+
+
+class KID(NamedTuple):
+    """Kernel inception distance: mean and standard deviation of the unbiased MMD^2 over subsets
+    (squared feature units of the kernel; 0 when the distributions are the same)."""
+
+    mean: float
+    std: float
+
+
+def _polynomial_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """k(x, y) = (x . y / d + 1)^3 for every row pair: (len(a), len(b))."""
+    return (a @ b.T / a.shape[1] + 1.0) ** 3
+
+
+def kid(real_features, generated_features, num_subsets: int = 100, subset_size: int = 1000,
+        seed: int | None = 0) -> KID:
+    r"""The kernel inception distance of Bińkowski et al. (2018) between two feature sets.
+
+    On each of ``num_subsets`` random subsets of m = min(``subset_size``, N, M) rows of each set
+    (drawn without replacement), the unbiased estimate of the squared maximum mean discrepancy
+    with the cubic polynomial kernel k(x, y) = (x . y / d + 1)^3,
+
+    .. math::
+        \widehat{\mathrm{MMD}}^2 = \frac{1}{m(m-1)}\sum_{i \ne j} [k(x_i, x_j) + k(y_i, y_j)]
+            - \frac{2}{m^2} \sum_{i, j} k(x_i, y_j),
+
+    and the mean and standard deviation of the estimates (a subset as large as a whole set is
+    that set every time: keep ``subset_size`` below N and M for a meaningful spread, e.g. half
+    of them). Unbiased: its expectation is 0 when
+    both sets come from one distribution (single estimates can then be slightly negative), which
+    makes KID comparable across sample sizes, unlike FID.
+    """
+    real, generated = _feature_sets(real_features, generated_features, "real_features",
+                                    "generated_features")
+    num_subsets = checks.positive_int(num_subsets, "num_subsets")
+    subset_size = checks.positive_int(subset_size, "subset_size")
+    if subset_size < 2:
+        raise ValueError(f"subset_size must be at least 2 (the estimate leaves out i = j), "
+                         f"got {subset_size}")
+    seed = checks.seed(seed, allow_none=True)
+    size = min(subset_size, len(real), len(generated))
+    rng = np.random.default_rng(seed)
+    estimates = np.empty(num_subsets)
+    for index in range(num_subsets):
+        x = real[rng.choice(len(real), size, replace=False)]
+        y = generated[rng.choice(len(generated), size, replace=False)]
+        k_xx, k_yy, k_xy = (_polynomial_kernel(x, x), _polynomial_kernel(y, y),
+                            _polynomial_kernel(x, y))
+        within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (size * (size - 1))
+        estimates[index] = within - 2.0 * k_xy.mean()
+    return KID(mean=float(estimates.mean()), std=float(estimates.std()))
+
+
+def _pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances between the rows of a (N, D) and b (M, D): (N, M)."""
+    squared = (np.sum(a**2, axis=1)[:, None] - 2.0 * a @ b.T + np.sum(b**2, axis=1)[None, :])
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
+def _knn_radii(points: np.ndarray, k: int, chunk: int) -> np.ndarray:
+    """Distance from each row to its k-th nearest other row: (N,)."""
+    radii = np.empty(len(points))
+    for start in range(0, len(points), chunk):
+        distances = _pairwise_distances(points[start:start + chunk], points)
+        # Column k of the sorted row: column 0 is the point itself, at distance 0.
+        radii[start:start + chunk] = np.partition(distances, k, axis=1)[:, k]
+    return radii
+
+
+def _inside_manifold(queries: np.ndarray, points: np.ndarray, radii: np.ndarray,
+                     chunk: int) -> np.ndarray:
+    """For each query, whether it lies in at least one ball (points[i], radii[i]): (N,) bool."""
+    inside = np.empty(len(queries), dtype=bool)
+    for start in range(0, len(queries), chunk):
+        distances = _pairwise_distances(queries[start:start + chunk], points)
+        inside[start:start + chunk] = np.any(distances <= radii[None, :], axis=1)
+    return inside
+
+
+class PrecisionRecall(NamedTuple):
+    """Improved precision and recall (Kynkäänniemi et al., 2019), fractions in [0, 1]."""
+
+    precision: float  # fraction of generated samples inside the real data's manifold: fidelity
+    recall: float  # fraction of real samples inside the generated samples' manifold: diversity
+
+
+def precision_recall(real_features, generated_features, k: int = 3,
+                     chunk: int = 1000) -> PrecisionRecall:
+    """Precision and recall of generated samples with k-nearest-neighbour manifolds.
+
+    The manifold of a set is the union of balls centred on its points, each with the radius to
+    the point's k-th nearest neighbour in the set. Precision is the fraction of generated
+    features inside the real manifold (are the samples realistic?); recall the fraction of real
+    features inside the generated manifold (does the model cover the data?). Both are 1 for
+    identical sets. ``k = 3`` as in the paper; ``chunk`` rows of distances are held at once.
+    Use sets of equal size: a larger set has smaller balls.
+    """
+    real, generated = _feature_sets(real_features, generated_features, "real_features",
+                                    "generated_features")
+    k = checks.positive_int(k, "k")
+    chunk = checks.positive_int(chunk, "chunk")
+    for array, name in ((real, "real_features"), (generated, "generated_features")):
+        if len(array) <= k:
+            raise ValueError(f"{name} must hold more than k = {k} rows (each point needs k "
+                             f"neighbours), got {len(array)}")
+    real_radii = _knn_radii(real, k, chunk)
+    generated_radii = _knn_radii(generated, k, chunk)
+    precision = _inside_manifold(generated, real, real_radii, chunk).mean()
+    recall = _inside_manifold(real, generated, generated_radii, chunk).mean()
+    return PrecisionRecall(precision=float(precision), recall=float(recall))
+
+
+class Coverage(NamedTuple):
+    """How a generator's samples spread over the classes (the modes of MNIST: its digits)."""
+
+    histogram: np.ndarray  # (num_classes,) fraction of samples predicted as each class
+    entropy: float  # of the histogram, nats: log(num_classes) when uniform, 0 for one class
+    tv_to_uniform: float  # total variation distance to uniform: 0 when uniform, 1 - 1/C at worst
+    classes_covered: int  # classes predicted for at least one sample
+
+
+def mode_coverage(predicted_classes, num_classes: int = 10) -> Coverage:
+    """Mode coverage of samples from their predicted classes (N,) (``classifier.predict_classes``).
+
+    ``histogram`` p is the fraction of samples per class; ``entropy`` = -sum p log p in nats
+    (log 10 = 2.303 for ten equally frequent digits, 0 for a generator that makes one digit);
+    ``tv_to_uniform`` = 1/2 sum |p_c - 1/C| (0 when every class is equally frequent, 0.9 for one
+    class of ten). A mode-collapsed GAN has low entropy and high distance.
+    """
+    num_classes = checks.positive_int(num_classes, "num_classes")
+    predicted = checks.labels(predicted_classes, "predicted_classes", num_classes=num_classes)
+    if len(predicted) == 0:
+        raise ValueError("predicted_classes must hold at least one label, got none")
+    histogram = np.bincount(predicted, minlength=num_classes) / len(predicted)
+    present = histogram > 0
+    entropy = float(-np.sum(histogram[present] * np.log(histogram[present])))
+    return Coverage(histogram=histogram, entropy=entropy,
+                    tv_to_uniform=float(0.5 * np.abs(histogram - 1.0 / num_classes).sum()),
+                    classes_covered=int(present.sum()))
+
+
+def sample_quality(classifier, generated, reference=None, *, reference_features=None, k: int = 3,
+                   kid_subsets: int = 100, kid_subset_size: int = 1000,
+                   seed: int | None = 0) -> dict:
+    """Every score of generated images (N, 28, 28, 1) against reference images (M, 28, 28, 1),
+    both in [0, 1], through the evaluation ``classifier``'s features: a dict with ``fid``,
+    ``kid`` and ``kid_std``, ``precision``, ``recall``, ``coverage_entropy`` (nats),
+    ``coverage_tv`` and ``classes_covered``. Give the reference as images, or as their
+    features already computed (``reference_features=``, which saves computing them again for
+    every model), not both. ``seed`` draws KID's subsets.
+    """
+    if (reference is None) == (reference_features is None):
+        raise ValueError("give the reference either as images (reference=) or as their "
+                         "features (reference_features=), exactly one of the two")
+    fake = features(classifier, generated)
+    real = (features(classifier, reference) if reference_features is None
+            else checks.array(reference_features, "reference_features", ndim=2))
+    kid_result = kid(real, fake, kid_subsets, kid_subset_size, seed=seed)
+    pr = precision_recall(real, fake, k=k)
+    coverage = mode_coverage(classifier.predict_classes(generated), classifier.num_classes)
+    return {"fid": fid(real, fake), "kid": kid_result.mean, "kid_std": kid_result.std,
+            "precision": pr.precision, "recall": pr.recall,
+            "coverage_entropy": coverage.entropy, "coverage_tv": coverage.tv_to_uniform,
+            "classes_covered": coverage.classes_covered}

@@ -15,8 +15,9 @@ import keras
 import numpy as np
 
 from . import checks, losses
-from .models import VAE
+from .models import GAN, VAE, Classifier
 from .models.base import EncoderDecoder
+from .models.gan import GAN_BETA_1, GAN_LEARNING_RATE
 
 DEFAULT_LEARNING_RATE = 1e-3
 # Chosen by benchmarks/vae_training_speed.py on 2 CPU cores: with batches of 64 and 16 steps per
@@ -42,6 +43,9 @@ def first_non_finite_weight(model: keras.Model) -> str | None:
 class DivergenceGuard(keras.callbacks.Callback):
     """Stops training by raising :class:`TrainingDiverged` as soon as the loss is not finite.
 
+    A model that logs no ``loss`` (the GAN: ``d_loss`` and ``g_loss``) is stopped as soon as
+    any value it logs is not finite.
+
     With ``steps_per_execution`` > 1, Keras runs several batches in one compiled call and reports
     only the index of the call's last *step*, which can lie past the end of the epoch (step 16 of
     an epoch of 4 batches). The guard names the batches of the epoch that the call really ran
@@ -57,10 +61,12 @@ class DivergenceGuard(keras.callbacks.Callback):
         self._first_step = batch
 
     def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
+        logs = logs or {}
+        watched = ["loss"] if "loss" in logs else sorted(logs)
+        name = next((name for name in watched if not math.isfinite(float(logs[name]))), None)
+        if name is not None:
             raise TrainingDiverged(
-                f"training diverged: loss is {float(loss)} at epoch {self._epoch + 1}, "
+                f"training diverged: {name} is {float(logs[name])} at epoch {self._epoch + 1}, "
                 f"{self._batches_text(getattr(self, '_first_step', batch), batch)}; lower the "
                 "learning rate or check the inputs"
             )
@@ -134,11 +140,14 @@ class BestWeights(keras.callbacks.Callback):
             self.model.set_weights(self._weights)
 
 
-def compile_model(model: keras.Model, learning_rate: float | None = DEFAULT_LEARNING_RATE,
+def compile_model(model: keras.Model, learning_rate: float | None = None,
                   steps_per_execution: int | None = None) -> keras.Model:
-    """Compile with its own Adam optimizer; an autoencoder also gets the reconstruction loss.
+    """Compile with its own Adam optimizer; an autoencoder also gets the reconstruction loss, a
+    :class:`~vaebook.models.Classifier` the cross-entropy of its logits and the accuracy, and a
+    :class:`~vaebook.models.GAN` two optimizers, Adam(``learning_rate``, beta_1=0.5) each.
 
-    ``learning_rate``: a number in (0, 1); ``None`` means :data:`DEFAULT_LEARNING_RATE`.
+    ``learning_rate``: a number in (0, 1); ``None`` means :data:`DEFAULT_LEARNING_RATE`
+    (a GAN's: 2e-4, as in DCGAN).
     ``steps_per_execution`` gradient steps run inside one call of the compiled training function:
     for models this small, the Python round trip per step costs as much as the step itself.
     ``None`` means :data:`DEFAULT_STEPS_PER_EXECUTION` on one device and 1 for a model built
@@ -148,8 +157,6 @@ def compile_model(model: keras.Model, learning_rate: float | None = DEFAULT_LEAR
     """
     checks.model(model)
     learning_rate = checks.learning_rate(learning_rate, allow_none=True)
-    if learning_rate is None:
-        learning_rate = DEFAULT_LEARNING_RATE
     steps_per_execution = checks.positive_int(steps_per_execution, "steps_per_execution",
                                               allow_none=True)
     replicas = model.distribute_strategy.num_replicas_in_sync
@@ -164,7 +171,20 @@ def compile_model(model: keras.Model, learning_rate: float | None = DEFAULT_LEAR
     # variables (Adam's moments) must be created in the same scope, mirrored like the weights.
     # (For a model built outside any scope this is the default, one-device strategy.)
     with model.distribute_strategy.scope():
-        optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+        if isinstance(model, GAN):
+            rate = GAN_LEARNING_RATE if learning_rate is None else learning_rate
+            model.compile(keras.optimizers.Adam(rate, beta_1=GAN_BETA_1),
+                          keras.optimizers.Adam(rate, beta_1=GAN_BETA_1),
+                          steps_per_execution=steps_per_execution)
+            return model
+        optimizer = keras.optimizers.Adam(
+            learning_rate=DEFAULT_LEARNING_RATE if learning_rate is None else learning_rate)
+        if isinstance(model, Classifier):
+            model.compile(optimizer=optimizer,
+                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                          metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+                          steps_per_execution=steps_per_execution)
+            return model
         loss = None if isinstance(model, VAE) else losses.reconstruction_loss  # a VAE has its own
         model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
     return model
@@ -174,10 +194,17 @@ def set_learning_rate(model: keras.Model, learning_rate: float) -> None:
     """Give a compiled model's optimizer a new learning rate, keeping its state (Adam's moments).
 
     Raises ``ValueError`` if the optimizer follows a learning-rate schedule, which a single
-    number cannot replace.
+    number cannot replace. A GAN's two optimizers both get the new rate.
     """
     checks.model(model)
     learning_rate = checks.learning_rate(learning_rate)
+    if isinstance(model, GAN):
+        if model.d_optimizer is None:
+            raise ValueError("model must be compiled before its learning rate can be set "
+                             "(training.compile_model)")
+        for optimizer in (model.d_optimizer, model.g_optimizer):
+            optimizer.learning_rate = learning_rate
+        return
     if getattr(model, "optimizer", None) is None:
         raise ValueError("model must be compiled before its learning rate can be set "
                          "(training.compile_model)")
@@ -193,7 +220,7 @@ def set_learning_rate(model: keras.Model, learning_rate: float) -> None:
 
 def _image_shape(model: keras.Model):
     """The image shape a model takes: its encoder's input shape (MNIST's if it cannot be known)."""
-    if isinstance(model, EncoderDecoder):
+    if isinstance(model, (EncoderDecoder, GAN, Classifier)):
         return model.image_shape
     inputs = getattr(model, "inputs", None)
     if inputs:
@@ -218,8 +245,20 @@ def _checked_callbacks(callbacks) -> list:
 
 
 def _checked_data(model, x, targets, x_name: str, targets_name: str):
-    """(inputs, targets) checked: the images the Bernoulli likelihood scores must be binary."""
+    """(inputs, targets) checked: the images the Bernoulli likelihood scores must be binary.
+
+    A GAN's images may be grey levels (no likelihood scores them); a classifier's targets are
+    its labels."""
     image_shape = _image_shape(model)
+    if isinstance(model, GAN):
+        return checks.images(x, x_name, image_shape=image_shape), None
+    if isinstance(model, Classifier):
+        x = checks.images(x, x_name, image_shape=image_shape)
+        if targets is None:
+            raise ValueError(f"{targets_name} must be the labels of {x_name}: a Classifier "
+                             "learns from labelled images")
+        return x, checks.labels(targets, targets_name, count=len(x),
+                                num_classes=model.num_classes)
     x = checks.images(x, x_name, image_shape=image_shape, binary=targets is None)
     if targets is None:
         return x, x
@@ -283,16 +322,18 @@ def fit(
     """Train ``model`` and return its history: metric name -> one value per epoch.
 
     Args:
-        model: an :class:`~vaebook.models.Autoencoder` or :class:`~vaebook.models.VAE`.
+        model: an :class:`~vaebook.models.Autoencoder`, :class:`~vaebook.models.VAE`,
+            :class:`~vaebook.models.GAN` or :class:`~vaebook.models.Classifier`.
         x_train, x_val: images (N, *model.image_shape); ``x_val`` adds ``val_*`` metrics. The
             images the Bernoulli likelihood scores (the inputs, or the targets when given) must be
-            binary: 0 or 1 in every pixel. Or, for data larger than memory, a ``tf.data.Dataset``
-            of image batches (batch, *model.image_shape), already shuffled and batched (e.g.
+            binary: 0 or 1 in every pixel (a GAN's and a classifier's may be grey levels). Or, for
+            data larger than memory, a ``tf.data.Dataset`` of image batches (batch,
+            *model.image_shape), already shuffled and batched (e.g.
             :meth:`vaebook.data.ImageShards.dataset`); ``x_val`` is then a dataset too. A dataset
             is checked by its element spec and its first batch (:func:`vaebook.checks.image_dataset`).
         targets_train, targets_val: what an autoencoder should reconstruct (default: the inputs;
-            clean images when the inputs are noisy, for a denoising autoencoder). A VAE refuses
-            them: it reconstructs its inputs.
+            clean images when the inputs are noisy, for a denoising autoencoder); a classifier's
+            labels (N,) (required). A VAE and a GAN refuse them: they model their inputs.
         epochs, batch_size: passes over the data and images per gradient step (``None``:
             :data:`DEFAULT_BATCH_SIZE`); a dataset brings its own batches, so ``batch_size``
             must then be ``None``.
@@ -329,10 +370,12 @@ def fit(
     if strategy is not None:
         checks.built_under(model, strategy)
     is_vae = isinstance(model, VAE)
+    unsupervised = isinstance(model, (VAE, GAN))
     for name, targets in (("targets_train", targets_train), ("targets_val", targets_val)):
-        if is_vae and targets is not None:
-            raise ValueError(f"{name} must be None for a VAE, which reconstructs its own inputs "
-                             "(targets are for a denoising autoencoder)")
+        if unsupervised and targets is not None:
+            raise ValueError(f"{name} must be None for a {type(model).__name__}, which models "
+                             "its own inputs (targets are for a denoising autoencoder or the "
+                             "labels of a classifier)")
     if x_val is None and targets_val is not None:
         raise ValueError("targets_val needs x_val: targets are given for validation images")
     streamed = checks.is_dataset(x_train)
@@ -349,8 +392,8 @@ def fit(
         validation = None
         if x_val is not None:
             x_val, y_val = _checked_data(model, x_val, targets_val, "x_val", "targets_val")
-            validation = (x_val,) if is_vae else (x_val, y_val)
-        if is_vae:
+            validation = (x_val,) if unsupervised else (x_val, y_val)
+        if unsupervised:
             y_train = None
     if not model.compiled:
         compile_model(model, learning_rate)

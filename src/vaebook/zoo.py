@@ -19,6 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from . import checks
 from .config import Profile, cache_dir
 from .training import first_non_finite_weight
@@ -26,6 +28,8 @@ from .training import first_non_finite_weight
 _PROFILE_EXPECTED = "a vaebook.config.Profile, e.g. config.get_profile('quick')"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+
+GRID_SIZE = 16  # images in each sample grid a GAN keeps through training (a 4 x 4 grid)
 
 
 def code_version() -> str:
@@ -159,8 +163,10 @@ def trained_model(
     shuffled from the model's seed, split into training and validation by image index like
     arrays; denoising, which corrupts arrays, is not offered for them).
 
-    The model is given either as a :class:`vaebook.models.VAEConfig` (``config=``: every VAE
-    setting, the capacity objective included) or by the keywords of
+    The model is given either as a config dataclass (``config=``): a
+    :class:`vaebook.models.VAEConfig` (every VAE setting, the capacity objective included), a
+    :class:`~vaebook.models.GANConfig` or a :class:`~vaebook.models.ClassifierConfig` (trained
+    on ``data.y_train``, its labels); or by the keywords of
     :func:`vaebook.models.build_model` (``model_type``, ``latent_dim``, ``architecture`` (default
     ``"dense"``), ``beta`` (default 1), ``seed`` (default 0)), not both. The image shape is the
     data's: a config with ``image_shape=None`` gets it, one with another shape is refused. The
@@ -176,8 +182,14 @@ def trained_model(
     The cache entry's ``config.json`` holds the model's settings under ``config.model``
     (``VAEConfig.from_dict`` rebuilds a VAE from them) beside the training settings.
 
+    A GAN keeps its sample grids through training (:class:`vaebook.models.SampleGrids`: 16
+    images of fixed noise at four stages) in the history, ``vaebook.models.sample_grids(history)``
+    gives them back, whether the model was trained now or loaded.
+
     ``learning_rate=None`` and ``batch_size=None`` mean the defaults of
     :mod:`vaebook.training`; any other value is used as given (0 is refused, never replaced).
+    A GANConfig and a ClassifierConfig hold their own learning rates: ``learning_rate`` must
+    then be None.
     Settings are checked before anything is built or loaded, and stored in the cache key as
     plain Python numbers (NumPy scalars are accepted).
 
@@ -200,13 +212,15 @@ def trained_model(
     from . import training
     from .config import set_seed
     from .data import ImageShards, add_gaussian_noise, split_validation
-    from .models import ARCHITECTURES, MODEL_TYPES, VAEConfig, build_model
+    from .models import (ARCHITECTURES, CONFIG_TYPES, MODEL_TYPES, SampleGrids, VAEConfig,
+                         build_model, grid_epochs)
 
     name = checks.text(name, "name", allow_empty=False)
     data = _check_data_set(data)
     checks.instance(profile, "profile", Profile, _PROFILE_EXPECTED)
     epochs = checks.positive_int(epochs, "epochs")
     noise_std = checks.real(noise_std, "noise_std", minimum=0.0)
+    rate_given = learning_rate is not None
     learning_rate = (training.DEFAULT_LEARNING_RATE if learning_rate is None
                      else checks.learning_rate(learning_rate))
     batch_size = (training.DEFAULT_BATCH_SIZE if batch_size is None
@@ -216,6 +230,10 @@ def trained_model(
     retrain = checks.boolean(retrain, "retrain")
     strategy = checks.strategy(strategy)
     on_disk = isinstance(data, ImageShards)
+    if on_disk and config is not None and not isinstance(config, VAEConfig):
+        raise ValueError(f"data must be arrays (a data set with x_train) to train a "
+                         f"{type(config).__name__}: ImageShards streams VAE and autoencoder "
+                         f"training only")
     if on_disk and noise_std > 0:
         raise ValueError("noise_std must be 0 when data is ImageShards: denoising corrupts "
                          "images held in memory; pass a data set of arrays")
@@ -225,8 +243,10 @@ def trained_model(
         given = {key: value for key, value in [("model_type", model_type),
                  ("latent_dim", latent_dim), ("architecture", architecture), ("beta", beta),
                  ("seed", seed)] if value is not None}
-        checks.instance(config, "config", VAEConfig, "a vaebook.models.VAEConfig")
-        if set(given) - {"model_type"} or given.get("model_type", "vae") != "vae":
+        checks.instance(config, "config", CONFIG_TYPES, "a model config: vaebook.models."
+                        "VAEConfig, GANConfig or ClassifierConfig")
+        config_type = getattr(type(config), "MODEL_TYPE", "vae")
+        if set(given) - {"model_type"} or given.get("model_type", config_type) != config_type:
             raise ValueError(f"pass the model either as config= or as keywords, not both: "
                              f"the config already sets {sorted(given)}")
         if config.image_shape is None:
@@ -234,7 +254,15 @@ def trained_model(
         elif tuple(config.image_shape) != image_shape:
             raise ValueError(f"config.image_shape {config.image_shape} does not match the data's "
                              f"images {image_shape}; leave it None to take the data's")
-        model_type, model_settings = "vae", config.as_dict()
+        model_type, model_settings = config_type, config.as_dict()
+        if config_type != "vae":
+            if rate_given:
+                raise ValueError(f"learning_rate must be None with a {type(config).__name__}, "
+                                 f"which holds its own learning rate(s): set them in the config")
+            learning_rate = None  # the config's, part of model_settings
+        if config_type == "classifier" and not hasattr(data, "y_train"):
+            raise TypeError(f"data must have labels (y_train) to train a classifier, got "
+                            f"{type(data).__name__}")
     else:
         if model_type is None or latent_dim is None:
             raise ValueError(f"pass config=VAEConfig(...), or model_type (one of {MODEL_TYPES}) "
@@ -271,8 +299,14 @@ def trained_model(
                              f"{batch_size}")
     model_seed = model_settings["seed"]
 
+    config_types = {getattr(kind, "MODEL_TYPE", "vae"): kind for kind in CONFIG_TYPES}
+
     def build(settings):
         set_seed(model_seed)
+        if settings["model_type"] not in ("vae", "autoencoder"):
+            # Compiled by the config itself, with its own optimizer settings.
+            return config_types[settings["model_type"]].from_dict(settings["model"]).build(
+                steps_per_execution=training.DEFAULT_STEPS_PER_EXECUTION if replicas == 1 else 1)
         model = (VAEConfig.from_dict(settings["model"]).build() if settings["model_type"] == "vae"
                  else build_model("autoencoder", **settings["model"]))
         # Compiled whether it is then trained or loaded, so evaluate() works on either.
@@ -291,6 +325,21 @@ def trained_model(
                 part_val.dataset(val_batch, shuffle=False), epochs=epochs,
                 learning_rate=settings["learning_rate"], label=name, strategy=strategy,
                 select_best=settings["model"].get("capacity") is None)
+        if settings["model_type"] == "classifier":
+            x_train, x_val = split_validation(data.x_train, validation_fraction)
+            y_train, y_val = split_validation(data.y_train, validation_fraction)
+            return training.fit(model, x_train, x_val, epochs=epochs,
+                                batch_size=settings["batch_size"], label=name,
+                                targets_train=y_train, targets_val=y_val, strategy=strategy)
+        if settings["model_type"] == "gan":
+            x_train, x_val = split_validation(data.x_train, validation_fraction)
+            noise = np.random.default_rng(model_seed).standard_normal(
+                (GRID_SIZE, settings["model"]["latent_dim"])).astype(np.float32)
+            grids = SampleGrids(noise, grid_epochs(epochs))
+            history = training.fit(model, x_train, x_val, epochs=epochs,
+                                   batch_size=settings["batch_size"], label=name,
+                                   callbacks=[grids], strategy=strategy)
+            return {**history, **grids.as_history()}
         clean_train, clean_val = split_validation(data.x_train, validation_fraction)
         x_train, x_val = clean_train, clean_val
         if noise_std > 0:

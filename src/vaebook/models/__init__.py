@@ -1,12 +1,22 @@
-"""Models of the book: builders for encoder/decoder networks, the autoencoder and the VAE."""
+"""Models of the book: builders for encoder/decoder networks, the autoencoder and the VAE, the
+GAN, and the classifier that scores generated images."""
 
 from .autoencoder import Autoencoder
 from .builders import ARCHITECTURES, build_decoder, build_encoder
+from .classifier import Classifier, ClassifierConfig, build_classifier_network
+from .gan import (GAN, GANConfig, SampleGrids, build_discriminator, build_generator,
+                  discriminator_loss, generator_loss, grid_epochs, sample_grids)
 from .vae import VAE, Posterior, Sampling, VAEConfig, capacity_schedule
 from ..data import IMAGE_SHAPE
 
 __all__ = ["ARCHITECTURES", "Autoencoder", "VAE", "VAEConfig", "Posterior", "Sampling",
-           "build_decoder", "build_encoder", "capacity_schedule"]
+           "build_decoder", "build_encoder", "capacity_schedule", "GAN", "GANConfig",
+           "SampleGrids", "build_discriminator", "build_generator", "discriminator_loss",
+           "generator_loss", "grid_epochs", "sample_grids", "Classifier", "ClassifierConfig",
+           "build_classifier_network", "CONFIG_TYPES"]
+
+# Every config dataclass the model cache (vaebook.zoo) can train and load.
+CONFIG_TYPES = (VAEConfig, GANConfig, ClassifierConfig)
 
 MODEL_TYPES = ("autoencoder", "vae")
 
