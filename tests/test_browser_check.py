@@ -148,7 +148,8 @@ def test_good_site_has_no_problem(good_site, tmp_path):
 def test_broken_site_reports_every_kind(broken_problems):
     kinds = {problem.kind for problem in broken_problems}
     assert kinds == {"dead-link", "dead-anchor", "broken-image", "raw-role", "output-error",
-                     "unrendered-math", "wide-equation", "small-figure-text"}, (
+                     "unrendered-math", "wide-equation", "small-figure-text",
+                     "distorted-image"}, (
         "\n".join(map(str, broken_problems)))
 
 
@@ -167,7 +168,8 @@ def test_broken_site_problems_say_where(broken_problems):
                      r'unrendered-math: TeX shown as text: "The evidence is $$\log p(x)',
                      "wide-equation: display equation \"a very long equation\" is 2000 px wide in "
                      "a 400 px column at 1280 px",
-                     "small-figure-text: figure \"tiny.png\""]:
+                     "small-figure-text: figure \"tiny.png\"",
+                     "distorted-image: image \"tiny.png\" (\"A squashed figure\")"]:
         assert expected in text, f"{expected!r} not in:\n{text}"
     assert "other.html#present" not in text
 

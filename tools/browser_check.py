@@ -27,6 +27,9 @@ line ``browser check: N pages, M problems``; exit status 1 when there are proble
 ``wide-equation``
     a display equation wider than its column at 1280 px, or one whose box sticks out of the page
     at 390 px;
+``distorted-image``
+    an image shown with another aspect ratio than its file's (more than 2 % off), at 1280 or at
+    390 px: a width limited by the column while a fixed height is kept squashes a figure;
 ``small-figure-text``
     a figure whose PNG records its smallest text (``vaebook:min_font_px``, in image pixels,
     written by :func:`vaebook.plotting.figure_png`) and that is shown so small at 1280 px that
@@ -313,7 +316,8 @@ async () => {
     }
     return {src: img.getAttribute('src') || '', url: img.currentSrc || img.src || '',
             alt: img.getAttribute('alt') || '', naturalWidth: img.naturalWidth,
-            renderedWidth: img.getBoundingClientRect().width, decodes};
+            naturalHeight: img.naturalHeight, renderedWidth: img.getBoundingClientRect().width,
+            renderedHeight: img.getBoundingClientRect().height, decodes};
   }));
 }
 """
@@ -551,6 +555,7 @@ class _Checker:
         browser_page.set_viewport_size({"width": NARROW, "height": VIEWPORT_HEIGHT})
         browser_page.evaluate(_JS_SETTLE)
         time.sleep(0.2)  # the theme's layout transitions at the narrow breakpoint
+        self.check_aspect(page, browser_page.evaluate(_JS_IMAGES), NARROW)
         for equation in browser_page.evaluate(_JS_NARROW_EQUATIONS):
             self.report(page, "wide-equation",
                         f"display equation \"{_short(equation['description'], 80)}\" reaches "
@@ -613,7 +618,25 @@ class _Checker:
                 where = "this page" if target == page else target
                 self.report(page, "dead-anchor", f"{href}: no id \"{fragment}\" on {where}")
 
+    def check_aspect(self, page: str, images: list[dict], width: int) -> None:
+        for image in images:
+            natural_w, natural_h = image.get("naturalWidth"), image.get("naturalHeight")
+            shown_w, shown_h = image.get("renderedWidth"), image.get("renderedHeight")
+            if not (image["decodes"] and natural_w and natural_h and shown_w and shown_h):
+                continue  # not loaded, or hidden (nothing is shown, so nothing is distorted)
+            ratio = (shown_w / shown_h) / (natural_w / natural_h)
+            if abs(ratio - 1) > 0.02:
+                label = image["src"] or "(no src)"
+                if label.startswith("data:"):
+                    label = f"{label[:30]}..."
+                self.report(page, "distorted-image",
+                            f"image \"{label}\" (\"{_short(image['alt'], 50)}\") is "
+                            f"{natural_w} x {natural_h} px but shown {shown_w:.0f} x "
+                            f"{shown_h:.0f} px at {width} px: its aspect ratio is "
+                            f"{abs(ratio - 1):.0%} off")
+
     def check_images(self, page: str, images: list[dict]) -> None:
+        self.check_aspect(page, images, WIDE)
         for image in images:
             label = image["src"] or "(no src)"
             if not image["decodes"]:
