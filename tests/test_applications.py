@@ -335,3 +335,34 @@ def test_roc_figure():
         plotting.plot_roc_curves({}, "empty")
     with pytest.raises(TypeError, match=r"curves\['a'\] must be a tuple"):
         plotting.plot_roc_curves({"a": [0.0, 1.0]}, "bad")
+
+
+# --- paired bootstrap of AUC differences ----------------------------------------------------------
+
+def test_auc_difference_matches_scikit_learn_and_is_zero_for_one_score():
+    rng = np.random.default_rng(0)
+    typical, anomalous = rng.normal(0, 1, 300), rng.normal(1, 1, 80)
+    result = apps.auc_difference(typical, anomalous, typical, anomalous, resamples=200)
+    assert result == (0.0, 0.0, 0.0)
+    noisy_typical = typical + rng.normal(0, 3, typical.size)
+    noisy_anomalous = anomalous + rng.normal(0, 3, anomalous.size)
+    result = apps.auc_difference(typical, anomalous, noisy_typical, noisy_anomalous)
+    expected = (apps.roc(typical, anomalous).auc
+                - apps.roc(noisy_typical, noisy_anomalous).auc)
+    assert result.difference == pytest.approx(expected, abs=1e-12)
+    # a score drowned in noise is clearly worse: the interval lies above 0 and holds the difference
+    assert 0 < result.low < result.difference < result.high
+
+
+def test_auc_difference_interval_covers_zero_for_two_equally_good_scores():
+    rng = np.random.default_rng(1)
+    typical, anomalous = rng.normal(0, 1, (2, 200)), rng.normal(0.5, 1, (2, 50))
+    result = apps.auc_difference(typical[0], anomalous[0], typical[1], anomalous[1])
+    assert result.low < 0 < result.high
+
+
+def test_auc_difference_refuses_scores_of_different_images():
+    with pytest.raises(ValueError, match="same images"):
+        apps.auc_difference(np.zeros(5), np.ones(3), np.zeros(6), np.ones(3))
+    with pytest.raises(ValueError, match="level"):
+        apps.auc_difference(np.zeros(5), np.ones(3), np.zeros(5), np.ones(3), level=1.5)

@@ -493,6 +493,52 @@ def roc(typical_scores, anomalous_scores) -> ROC:
     return ROC(false_positive_rate, true_positive_rate, float(roc_auc_score(labels, scores)))
 
 
+class AUCDifference(NamedTuple):
+    difference: float  # AUC of score a minus AUC of score b, on all the images
+    low: float  # bounds of the paired bootstrap interval of the difference
+    high: float
+
+
+def _auc(typical: np.ndarray, anomalous: np.ndarray) -> np.ndarray:
+    """AUCs of score sets, the last axis holding the images: the Mann-Whitney statistic."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(np.concatenate([typical, anomalous], axis=-1), axis=-1)  # ties: mean rank
+    n_typical, n_anomalous = typical.shape[-1], anomalous.shape[-1]
+    rank_sum = ranks[..., n_typical:].sum(axis=-1)
+    return (rank_sum - n_anomalous * (n_anomalous + 1) / 2) / (n_typical * n_anomalous)
+
+
+def auc_difference(typical_a, anomalous_a, typical_b, anomalous_b, *, resamples: int = 2000,
+                   level: float = 0.95, seed: int = 0) -> AUCDifference:
+    """AUC of score ``a`` minus AUC of score ``b`` on the same images, with a bootstrap interval.
+
+    ``typical_a`` and ``typical_b`` (N,) are two scores of the same N typical images, in the same
+    order; ``anomalous_a`` and ``anomalous_b`` (M,) of the same M anomalies. The interval is the
+    percentile interval at ``level`` of the difference over ``resamples`` paired bootstrap draws:
+    typical images and anomalies are resampled separately, and each draw scores the same images
+    with both scores, so what the two share does not count as uncertainty. An interval that
+    contains 0 says the data do not tell which score is better.
+    """
+    typical_a = checks.array(typical_a, "typical_a", ndim=1, min_size=1)
+    typical_b = checks.array(typical_b, "typical_b", ndim=1, min_size=1)
+    anomalous_a = checks.array(anomalous_a, "anomalous_a", ndim=1, min_size=1)
+    anomalous_b = checks.array(anomalous_b, "anomalous_b", ndim=1, min_size=1)
+    if typical_a.shape != typical_b.shape or anomalous_a.shape != anomalous_b.shape:
+        raise ValueError(f"the two scores must be of the same images: typical_a "
+                         f"{typical_a.shape} and typical_b {typical_b.shape}, anomalous_a "
+                         f"{anomalous_a.shape} and anomalous_b {anomalous_b.shape}")
+    resamples = checks.positive_int(resamples, "resamples")
+    level = checks.probability(level, "level", open_interval=True)
+    rng = np.random.default_rng(checks.seed(seed))
+    t = rng.integers(0, typical_a.size, size=(resamples, typical_a.size))
+    m = rng.integers(0, anomalous_a.size, size=(resamples, anomalous_a.size))
+    draws = _auc(typical_a[t], anomalous_a[m]) - _auc(typical_b[t], anomalous_b[m])
+    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    difference = float(_auc(typical_a, anomalous_a) - _auc(typical_b, anomalous_b))
+    return AUCDifference(difference, float(low), float(high))
+
+
 def invert(images) -> np.ndarray:
     """Photographic negatives, 1 - x: dark digits on a white page."""
     return (1.0 - checks.images(images, "images", image_shape=None)).astype(np.float32)
