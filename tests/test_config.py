@@ -39,7 +39,8 @@ def test_bad_seed(seed, error):
 
 
 @pytest.mark.parametrize("kind, attribute", [("main", "epochs"), ("sweep", "sweep_epochs"),
-                                             ("conv", "conv_epochs")])
+                                             ("conv", "conv_epochs"), ("gan", "gan_epochs"),
+                                             ("classifier", "classifier_epochs")])
 def test_full_profile_budget_keeps_the_subset_epochs_and_bounds_full_mnist(kind, attribute):
     full = config.PROFILES["full"]
     epochs = getattr(full, attribute)
@@ -61,7 +62,8 @@ def test_epoch_budget_values_and_checks():
     assert [quick.epochs_for(n) for n in (10, 2000)] == [quick.epochs, quick.epochs]
     epochs = [full.epochs_for(n) for n in range(1000, 200001, 1000)]
     assert all(a >= b for a, b in zip(epochs, epochs[1:]))  # more images, never more epochs
-    with pytest.raises(ValueError, match=r"kind must be one of \('main', 'sweep', 'conv'\)"):
+    with pytest.raises(ValueError,
+                       match=r"kind must be one of \('main', 'sweep', 'conv', 'gan', 'classifier'\)"):
         full.epochs_for(100, "capacity")
     with pytest.raises(ValueError, match=r"n_train must be a positive int"):
         full.epochs_for(0)

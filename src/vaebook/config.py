@@ -34,7 +34,7 @@ PROFILE_ENV = "VAEBOOK_PROFILE"
 CACHE_DIR_ENV = "VAEBOOK_CACHE_DIR"
 DATA_SOURCE_ENV = "VAEBOOK_DATA"
 DEFAULT_DATA_SOURCE = "auto"
-EPOCH_KINDS = ("main", "sweep", "conv")
+EPOCH_KINDS = ("main", "sweep", "conv", "gan", "classifier")
 DEFAULT_PROFILE = "full"
 DEFAULT_SEED = 42
 
@@ -53,6 +53,10 @@ class Profile:
     # epochs for convolutional VAEs and the models compared with them (Chapter 4): a convolutional
     # VAE learns slowly in its first epochs and overtakes a dense one only after about ten
     conv_epochs: int
+    # Chapter 5: the GAN (its healthy run; benchmarks/gan_settings.py sized it) and the evaluation
+    # classifier whose features score every generative model (Chapters 5 and 6)
+    gan_epochs: int
+    classifier_epochs: int
     iw_samples: tuple[int, ...]  # K values for importance-sampled log-likelihood estimates
     n_eval: int  # test images used for the (costly) importance-sampled estimates
     # Chapter 3: the shapes data and its sweep (sizes chosen by benchmarks/beta_vae_mig.py)
@@ -72,8 +76,9 @@ class Profile:
         """Epochs for a model trained on a data set of ``n_train`` training images.
 
         ``kind``: ``"main"`` (a chapter's main models, :attr:`epochs`), ``"sweep"``
-        (:attr:`sweep_epochs`) or ``"conv"`` (:attr:`conv_epochs`). ``n_train`` is the data
-        set's number of training images, before the validation split (``len(data.x_train)``).
+        (:attr:`sweep_epochs`), ``"conv"`` (:attr:`conv_epochs`), ``"gan"`` (:attr:`gan_epochs`)
+        or ``"classifier"`` (:attr:`classifier_epochs`). ``n_train`` is the data set's number of
+        training images, before the validation split (``len(data.x_train)``).
 
         The budget of a model is ``E x budget_n_train`` images seen, E being the kind's epochs:
         up to ``budget_n_train`` images it trains E epochs (the cost falls with the data); above,
@@ -85,7 +90,8 @@ class Profile:
 
         n_train = checks.positive_int(n_train, "n_train")
         kind = checks.one_of(kind, "kind", EPOCH_KINDS)
-        epochs = {"main": self.epochs, "sweep": self.sweep_epochs, "conv": self.conv_epochs}[kind]
+        epochs = {"main": self.epochs, "sweep": self.sweep_epochs, "conv": self.conv_epochs,
+                  "gan": self.gan_epochs, "classifier": self.classifier_epochs}[kind]
         budget = epochs * self.budget_n_train  # images seen by one model
         # round half up (Python's round() would round 2.5 down to 2)
         return max(1, min(epochs, math.floor(budget / n_train + 0.5)))
@@ -99,6 +105,8 @@ PROFILES: dict[str, Profile] = {
         epochs=6,  # the fewest at which every claim of every chapter holds (denoising: 5)
         sweep_epochs=3,
         conv_epochs=14,  # here the conv VAE overtakes the dense one after about 11 epochs
+        gan_epochs=10,  # the fewest at which Chapter 5's claims hold here
+        classifier_epochs=5,
         iw_samples=(1, 10, 100),
         n_eval=100,
         # Disentangling takes thousands of steps: the capacity model trains as in "full", on the
@@ -119,6 +127,8 @@ PROFILES: dict[str, Profile] = {
         epochs=40,
         sweep_epochs=20,
         conv_epochs=40,  # as epochs, so Chapter 4's dense VAE is Chapter 2's
+        gan_epochs=30,  # benchmarks/gan_settings.md: about 5 s/epoch on 2 idle cores
+        classifier_epochs=20,  # 97.6 % test accuracy (benchmarks/gan_vs_vae_results.md)
         iw_samples=(1, 10, 100, 1000),
         n_eval=1000,
         shapes_n_train=20000,
