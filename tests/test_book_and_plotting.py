@@ -32,6 +32,15 @@ def test_table_hides_the_index():
     assert "1.23" in html and "row_heading" not in html
 
 
+def test_table_formats_columns_and_shows_missing_values_as_dashes():
+    frame = pd.DataFrame({"score": [1.234, float("nan")], "parameters": [1079600.0, float("nan")]})
+    html = book.table(frame, formats={"parameters": "{:,.0f}"}).to_html()
+    assert "1,079,600" in html and "1079600.00" not in html and "1.23" in html
+    assert html.count(">–<") == 2 and "nan" not in html
+    with pytest.raises(ValueError, match="does not have"):
+        book.table(frame, formats={"params": "{:,.0f}"})
+
+
 def test_figure_png_carries_title_and_smallest_font():
     plotting.use_book_style()
     fig = plotting.plot_curve([1, 2, 3], {"a": np.array([1.0, 2.0, 3.0])}, "A title", "x", "y")
@@ -59,6 +68,10 @@ def test_figure_png_carries_title_and_smallest_font():
     lambda: plotting.plot_heatmap(np.arange(50).reshape(5, 10), [f"β {b}" for b in range(5)],
                                   [f"z{j}" for j in range(10)], "heatmap", "dimension", "model",
                                   "KL (nats)"),
+    lambda: plotting.plot_score_bars({"GAN": {"fid": [100.0, 104.0], "recall": [0.5, 0.6]},
+                                      "VAE": {"fid": [150.0], "recall": [0.4]}},
+                                     {"fid": "FID", "recall": "recall"}, "scores",
+                                     reference={"fid": 10.0}),
 ])
 def test_figures_fit_the_column(make):
     plotting.use_book_style()
@@ -97,3 +110,20 @@ def test_heatmap_and_points_refuse_bad_shapes():
         plotting.plot_heatmap(np.zeros((2, 3)), ["a"], ["x", "y", "z"], "t", "x", "y", "c")
     with pytest.raises(ValueError, match="finite"):
         plotting.plot_labelled_points({"a": (1.0, float("nan"))}, "t", "x", "y")
+
+
+def test_score_bars_show_means_and_spreads():
+    plotting.use_book_style()
+    fig = plotting.plot_score_bars({"a": {"fid": [1.0, 3.0]}, "b": {"fid": [5.0]}},
+                                   {"fid": "FID"}, "bars", reference={"fid": 0.5})
+    axis = fig.axes[0]
+    assert sorted(p.get_width() for p in axis.patches) == [2.0, 5.0]  # the means
+    # the error bar of "a" spans mean +- std (ddof 1) = 2 +- 1.414
+    segments = [seg for collection in axis.collections for seg in collection.get_segments()]
+    spans = sorted(round(float(abs(seg[1][0] - seg[0][0])), 3) for seg in segments)
+    assert spans == [0.0, round(2 * np.std([1.0, 3.0], ddof=1), 3)]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["data floor"]
+    with pytest.raises(ValueError, match="has no 'recall'"):
+        plotting.plot_score_bars({"a": {"fid": [1.0]}}, {"recall": "recall"}, "t")
+    with pytest.raises(ValueError, match="not a panel"):
+        plotting.plot_score_bars({"a": {"fid": [1.0]}}, {"fid": "FID"}, "t", reference={"kid": 1.0})

@@ -57,6 +57,21 @@ def test_nearest_neighbour_distance():
         metrics.nearest_neighbour_distance(np.zeros((2, 3)), refs)
 
 
+def test_nearest_neighbours_match_brute_force_across_chunks():
+    rng = np.random.default_rng(0)
+    queries, refs = rng.normal(size=(37, 5)), rng.normal(size=(23, 5))
+    distances, indices = metrics.nearest_neighbours(queries, refs, chunk=8)
+    brute = np.linalg.norm(queries[:, None, :] - refs[None, :, :], axis=2)
+    np.testing.assert_array_equal(indices, brute.argmin(axis=1))
+    np.testing.assert_allclose(distances, brute.min(axis=1), rtol=1e-9)
+    # a query that is a reference finds itself at distance 0
+    distances, indices = metrics.nearest_neighbours(refs[[4, 9]], refs)
+    np.testing.assert_array_equal(indices, [4, 9])
+    np.testing.assert_allclose(distances, 0.0, atol=1e-6)
+    with pytest.raises(ValueError, match="chunk"):
+        metrics.nearest_neighbours(queries, refs, chunk=0)
+
+
 def test_bits_per_dim():
     assert metrics.nats_to_bits_per_dim(-784 * np.log(2.0)) == pytest.approx(-1.0)
 

@@ -88,15 +88,29 @@ def show_source(*objects):
     return Markdown("```python\n" + "\n\n\n".join(blocks) + "\n```")
 
 
-def table(frame, precision: int = 2):
-    """A DataFrame as the page shows tables: no index column, floats to ``precision`` decimals."""
+def table(frame, precision: int = 2, formats: dict[str, str] | None = None):
+    """A DataFrame as the page shows tables: no index column, floats to ``precision`` decimals,
+    missing values (a score that does not apply to a row) as a dash.
+
+    ``formats`` maps column names to format strings for the columns that need their own, e.g.
+    ``{"parameters": "{:,.0f}"}`` for counts that missing values have turned into floats.
+    """
     import pandas as pd
 
     checks.instance(frame, "frame", pd.DataFrame, "a pandas DataFrame")
     precision = checks.integer(precision, "precision", minimum=0)
+    formats = checks.mapping(formats or {}, "formats", allow_empty=True,
+                             what="a dict of column name -> format string")
+    unknown = sorted(set(formats) - set(frame.columns))
+    if unknown:
+        raise ValueError(f"formats names columns the table does not have: {unknown} "
+                         f"(columns: {list(frame.columns)})")
     # The padding travels with the table (plain JupyterLab and Colab have no book stylesheet).
     cells = {"selector": "th, td", "props": "padding: 0.25em 0.9em; text-align: right;"}
-    return frame.style.hide(axis="index").format(precision=precision).set_table_styles([cells])
+    style = frame.style.hide(axis="index").format(precision=precision, na_rep="–")
+    if formats:
+        style = style.format(formats, na_rep="–")
+    return style.set_table_styles([cells])
 
 
 def describe_training(history: dict, metric: str = "loss", name: str = "loss",

@@ -222,23 +222,38 @@ def nats_to_bits_per_dim(nats_per_image, num_dims: int = 784):
     return values / (num_dims * math.log(2.0))
 
 
-def nearest_neighbour_distance(queries, references) -> np.ndarray:
-    """Euclidean distance from each query (N, J) to its nearest reference (M, J): (N,)."""
+def nearest_neighbours(queries, references, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest reference of each query, in Euclidean distance: (distances (N,), indices (N,)).
+
+    ``queries`` (N, J) and ``references`` (M, J) are rows of numbers (codes, features, or images
+    flattened to rows); the queries go through in chunks of ``chunk`` rows, so memory grows as
+    chunk x M, not N x M.
+    """
     references = checks.array(references, "references", ndim=2,
                               what="codes of shape (M, J) of finite numbers")
     queries = checks.array(queries, "queries", ndim=2,
                            what="codes of shape (N, J) of finite numbers")
+    chunk = checks.positive_int(chunk, "chunk")
     if queries.shape[1] != references.shape[1]:
         raise ValueError(
             f"queries must have as many columns as references: expected (N, "
             f"{references.shape[1]}), got shape {queries.shape}"
         )
-    squared = (
-        np.sum(queries**2, axis=1)[:, None]
-        - 2.0 * queries @ references.T
-        + np.sum(references**2, axis=1)[None, :]
-    )
-    return np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+    reference_norms = np.sum(references**2, axis=1)[None, :]
+    distances, indices = [], []
+    for start in range(0, len(queries), chunk):
+        part = queries[start:start + chunk]
+        squared = np.sum(part**2, axis=1)[:, None] - 2.0 * part @ references.T + reference_norms
+        nearest = np.argmin(squared, axis=1)
+        indices.append(nearest)
+        # |a - b|^2 expanded can fall a rounding error below 0 for identical rows
+        distances.append(np.sqrt(np.maximum(squared[np.arange(len(part)), nearest], 0.0)))
+    return np.concatenate(distances), np.concatenate(indices).astype(np.int64)
+
+
+def nearest_neighbour_distance(queries, references) -> np.ndarray:
+    """Euclidean distance from each query (N, J) to its nearest reference (M, J): (N,)."""
+    return nearest_neighbours(queries, references)[0]
 
 
 # Chapter 3: what the latent dimensions are used for.

@@ -503,3 +503,62 @@ def plot_roc_curves(curves: dict[str, tuple], title: str, axis=None):
     axis.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     fig.tight_layout()
     return fig
+
+
+def plot_score_bars(scores: dict[str, dict[str, np.ndarray]], panels: dict[str, str], title: str,
+                    reference: dict[str, float] | None = None,
+                    reference_label: str = "data floor", n_columns: int = 2):
+    """Scores of several models as horizontal bars with error bars, one panel per score.
+
+    ``scores`` maps a model's name to its scores, each an array of repeated measurements (one per
+    draw of samples, or per seed): a bar is their mean and its error bar their standard deviation
+    (ddof 1; none for a single value). ``panels`` maps a score's key to its panel's axis label
+    (with units), in the order of the panels. ``reference`` (score key -> value) draws a dashed
+    line at that value in the panel, labelled ``reference_label`` in the legend below.
+    """
+    scores = checks.mapping(scores, "scores", what="a dict of model name -> {score: values}")
+    panels = checks.mapping(panels, "panels", what="a dict of score key -> axis label")
+    checks.text(title, "title")
+    checks.text(reference_label, "reference_label")
+    n_columns = checks.positive_int(n_columns, "n_columns")
+    reference = checks.mapping(reference or {}, "reference", allow_empty=True,
+                               what="a dict of score key -> value")
+    values = {}
+    for name, model_scores in scores.items():
+        checks.text(name, f"scores name {name!r}")
+        model_scores = checks.mapping(model_scores, f"scores[{name!r}]",
+                                      what="a dict of score key -> values")
+        for key in panels:
+            if key not in model_scores:
+                raise ValueError(f"scores[{name!r}] has no {key!r}: every model needs every "
+                                 f"score of panels ({sorted(panels)})")
+            values[name, key] = checks.array(np.ravel(model_scores[key]),
+                                             f"scores[{name!r}][{key!r}]", ndim=1)
+    for key, value in reference.items():
+        if key not in panels:
+            raise ValueError(f"reference has {key!r}, which is not a panel ({sorted(panels)})")
+        reference[key] = checks.real(value, f"reference[{key!r}]")
+    names = list(scores)
+    n_rows = int(np.ceil(len(panels) / n_columns))
+    height = 0.45 * len(names) + 1.0  # inches per row of panels
+    fig, axes = plt.subplots(n_rows, n_columns, figsize=(MAX_WIDTH_INCHES, height * n_rows + 0.5),
+                             squeeze=False, sharey=True)
+    positions = np.arange(len(names))[::-1]  # the first model on top
+    for axis, (key, label) in zip(axes.flat, panels.items()):
+        means = [float(np.mean(values[name, key])) for name in names]
+        errors = [float(np.std(values[name, key], ddof=1)) if len(values[name, key]) > 1 else 0.0
+                  for name in names]
+        axis.barh(positions, means, xerr=errors, color=[f"C{i}" for i in range(len(names))],
+                  capsize=3, height=0.6)
+        if key in reference:
+            axis.axvline(reference[key], color="black", linestyle="--", label=reference_label)
+        axis.set_yticks(positions, labels=names)
+        axis.set_xlabel(label)
+        axis.grid(axis="y", visible=False)
+    for axis in list(axes.flat)[len(panels):]:
+        axis.set_visible(False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    if reference:
+        legend_below(fig, next(a for a, key in zip(axes.flat, panels) if key in reference))
+    return fig
