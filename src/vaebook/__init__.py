@@ -16,6 +16,7 @@ Modules, in the order the book meets them:
 - :mod:`vaebook.plotting` the book's figures
 - :mod:`vaebook.applications` compression, denoising, inpainting, anomaly scores, and their baselines
 - :mod:`vaebook.checks`   the argument checks every public function uses
+- :mod:`vaebook.exercises` checkers for the chapters' coding exercises (``check_kl(my_kl)``...)
 """
 
 import os
