@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from keras import ops
 from scipy import linalg
+from scipy.spatial import distance
 
 from vaebook import exercises
 
@@ -54,6 +55,16 @@ def conv_transpose_size(n, k, s, p):
     return n * s + (max(k - s, 0) if p == "valid" else 0)
 
 
+def precision_recall(real, generated, k):
+    """As a reader may write it: scipy's distances, the k-th neighbour at index k of each sorted
+    row (index 0 is the point itself)."""
+    real_radii = np.sort(distance.cdist(real, real), axis=1)[:, k]
+    generated_radii = np.sort(distance.cdist(generated, generated), axis=1)[:, k]
+    precision = np.mean(np.any(distance.cdist(generated, real) <= real_radii, axis=1))
+    recall = np.mean(np.any(distance.cdist(real, generated) <= generated_radii, axis=1))
+    return precision, recall
+
+
 RIGHT = {
     "check_reconstruction_loss": reconstruction_loss,
     "check_add_noise": lambda images, stddev, noise: np.clip(images + stddev * noise, 0.0, 1.0),
@@ -70,6 +81,7 @@ RIGHT = {
         ops.softplus(-real[:, 0]) + ops.softplus(fake[:, 0])),
     "check_generator_loss": lambda fake: ops.softplus(-fake[:, 0]),
     "check_fid": fid_from,
+    "check_precision_recall": precision_recall,
 }
 
 
@@ -149,6 +161,40 @@ def naive_discriminator_loss(real, fake):
 
 def generator_loss_on_probabilities(fake):
     return ops.sum(ops.binary_crossentropy(np.ones_like(fake), sigmoid(fake)), axis=1)
+
+
+def nearest_neighbour_counted_as_itself(real, generated, k):
+    # np.partition(..., k - 1)[:, k - 1]: the k-th smallest distance, the point itself included
+    real_radii = np.partition(distance.cdist(real, real), k - 1, axis=1)[:, k - 1]
+    generated_radii = np.partition(distance.cdist(generated, generated), k - 1, axis=1)[:, k - 1]
+    return (np.mean(np.any(distance.cdist(generated, real) <= real_radii, axis=1)),
+            np.mean(np.any(distance.cdist(real, generated) <= generated_radii, axis=1)))
+
+
+def balls_holding_a_sample(real, generated, k):
+    real_radii = np.sort(distance.cdist(real, real), axis=1)[:, k]
+    generated_radii = np.sort(distance.cdist(generated, generated), axis=1)[:, k]
+    # for each real ball: does it hold a sample? (the "coverage" of Naeem et al., 2020)
+    return (np.mean(np.any(distance.cdist(generated, real) <= real_radii, axis=0)),
+            np.mean(np.any(distance.cdist(real, generated) <= generated_radii, axis=0)))
+
+
+def nearest_ball_only(real, generated, k):
+    def fraction(queries, points):
+        radii = np.sort(distance.cdist(points, points), axis=1)[:, k]
+        to_points = distance.cdist(queries, points)
+        nearest = np.argmin(to_points, axis=1)
+        return np.mean(to_points[np.arange(len(queries)), nearest] <= radii[nearest])
+
+    return fraction(generated, real), fraction(real, generated)
+
+
+def squared_distances_against_radii(real, generated, k):
+    real_radii = np.sort(distance.cdist(real, real), axis=1)[:, k]
+    generated_radii = np.sort(distance.cdist(generated, generated), axis=1)[:, k]
+    squared = distance.cdist(generated, real, "sqeuclidean")
+    return (np.mean(np.any(squared <= real_radii, axis=1)),
+            np.mean(np.any(squared.T <= generated_radii, axis=1)))
 
 
 WRONG = [
@@ -290,6 +336,17 @@ WRONG = [
     ("check_fid", lambda a, b: np.sqrt(fid_from(a, b)), r"square root of the expected"),
     ("check_fid", lambda a, b: fid_from(a, b, ddof=0), r"N - 1"),
     ("check_fid", lambda a, b: fid_from(a, b) + 0j, r"complex numbers.*\.real"),
+    # Chapter 6
+    ("check_precision_recall", lambda r, g, k: precision_recall(r, g, k)[::-1], r"swapped"),
+    ("check_precision_recall", nearest_neighbour_counted_as_itself, r"index k, not k - 1"),
+    ("check_precision_recall", lambda r, g, k: precision_recall(r, g, 3), r"ignores k"),
+    ("check_precision_recall", balls_holding_a_sample, r"coverage.*Naeem"),
+    ("check_precision_recall", nearest_ball_only, r"nearest real point only"),
+    ("check_precision_recall", squared_distances_against_radii, r"squared distances"),
+    ("check_precision_recall", lambda r, g, k: 100 * np.array(precision_recall(r, g, k)),
+     r"percentages"),
+    ("check_precision_recall", lambda r, g, k: precision_recall(r, g, k)[0],
+     r"one number, the precision: return both"),
 ]
 
 

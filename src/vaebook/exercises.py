@@ -32,6 +32,7 @@ Chapter 2  :func:`check_kl`, :func:`check_reparameterize`, :func:`check_elbo`,
 Chapter 3  :func:`check_beta_vae_loss`, :func:`check_capacity_loss`
 Chapter 4  :func:`check_conv_output_size`, :func:`check_conv_transpose_output_size`
 Chapter 5  :func:`check_discriminator_loss`, :func:`check_generator_loss`, :func:`check_fid`
+Chapter 6  :func:`check_precision_recall`
 =========  =====================================================================================
 """
 
@@ -1019,3 +1020,104 @@ def check_fid(fn) -> Verdict:
                   nonfinite_hint="np.sqrt of a matrix with negative entries gives NaN; the "
                                  "square root of S_a S_b is a matrix square root, "
                                  "scipy.linalg.sqrtm")
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 6
+
+
+def _distances(a, b):
+    """Euclidean distances between the rows of a (N, D) and b (M, D): (N, M)."""
+    return np.sqrt(np.maximum(np.sum((a[:, None, :] - b[None, :, :]) ** 2, axis=-1), 0.0))
+
+
+def _radii(points, k, column=None):
+    """Distance from each row to its k-th nearest *other* row (column k of the sorted distances,
+    column 0 being the point itself); ``column`` overrides k for the wrong answers."""
+    return np.sort(_distances(points, points), axis=1)[:, k if column is None else column]
+
+
+def _manifold_fraction(queries, points, radii, rule="any ball", squared=False):
+    """The fraction of ``queries`` inside the balls (points, radii), by one of the rules a reader
+    may write: inside any ball (right), inside the ball of the nearest point, or (``rule`` =
+    "balls holding a query") the fraction of balls that hold at least one query."""
+    distances = _distances(queries, points)  # (queries, points)
+    if squared:
+        distances = distances**2
+    inside = distances <= radii[None, :]
+    if rule == "any ball":
+        return float(np.mean(np.any(inside, axis=1)))
+    if rule == "nearest ball":
+        nearest = np.argmin(distances, axis=1)
+        return float(np.mean(inside[np.arange(len(queries)), nearest]))
+    return float(np.mean(np.any(inside, axis=0)))  # "balls holding a query"
+
+
+def _precision_recall(real, generated, k, column=None, rule="any ball", squared=False):
+    precision = _manifold_fraction(generated, real, _radii(real, k, column), rule, squared)
+    recall = _manifold_fraction(real, generated, _radii(generated, k, column), rule, squared)
+    return np.array([precision, recall])
+
+
+def check_precision_recall(fn) -> Verdict:
+    """Chapter 6: the improved precision and recall of Kynkäänniemi et al. (2019), of Chapter 5.
+
+    ``fn(real_features, generated_features, k) -> (precision, recall)``: (N, D) and (M, D)
+    features and ``k`` a positive int. Around each real feature vector put a ball whose radius is
+    the distance to its k-th nearest *other* real vector, and the same around each generated one.
+    Precision is the fraction of generated vectors inside at least one real ball (a point on a
+    ball's edge counts as inside), recall the fraction of real vectors inside at least one
+    generated ball; both in [0, 1], as :func:`vaebook.metrics.precision_recall`.
+    """
+    rng = np.random.default_rng(SEED)
+    real = rng.standard_normal((40, 2)).astype(np.float32)  # (N, D)
+    # A model that is off-centre and too narrow: a part of its samples is realistic, and it
+    # covers a part of the data (precision 0.8, recall 0.675). M != N, so that a mean over the
+    # wrong set shows.
+    shifted = (0.8 * rng.standard_normal((30, 2)) + np.array([2.0, 0.0])).astype(np.float32)
+    # A collapsed model: every sample near one real point, realistic but covering one mode.
+    collapsed = (real[0] + 0.05 * rng.standard_normal((30, 2))).astype(np.float32)
+    cases = [
+        _Case("real features (40, 2), generated (30, 2) off-centre and too narrow, k = 3",
+              (real, shifted, 3)),
+        _Case("the same features, k = 1 (balls to the nearest other point)", (real, shifted, 1)),
+        _Case("a collapsed model: all 30 samples next to one real point, k = 3",
+              (real, collapsed, 3)),
+        _Case("the same features twice (precision and recall 1), k = 3", (real, real.copy(), 3)),
+    ]
+    mistakes = [
+        _Mistake("your precision and recall are swapped: precision is the fraction of *generated* "
+                 "samples inside the real balls (are the samples realistic?), recall the fraction "
+                 "of *real* images inside the generated balls (is the data covered?)",
+                 lambda r, g, k: _precision_recall(r, g, k)[::-1]),
+        _Mistake("it looks like each ball reaches the (k-1)-th other point: in the sorted "
+                 "distances from a point to its own set, the first is the point itself (0), so "
+                 "the k-th nearest neighbour is at index k, not k - 1",
+                 lambda r, g, k: _precision_recall(r, g, k, column=k - 1)),
+        _Mistake("it looks like each ball reaches the (k+1)-th nearest neighbour: the radius is "
+                 "the distance to the k-th nearest *other* point",
+                 lambda r, g, k: _precision_recall(r, g, k, column=k + 1)),
+        _Mistake("your function ignores k (it always uses 3): the radius is the distance to the "
+                 "k-th nearest other point", lambda r, g, k: _precision_recall(r, g, 3)),
+        _Mistake("it looks like you counted the real balls that hold a sample (the 'coverage' of "
+                 "Naeem et al.); precision counts the samples that lie inside any real ball",
+                 lambda r, g, k: _precision_recall(r, g, k, rule="balls holding a query")),
+        _Mistake("it looks like a sample is tested against the ball of its nearest real point "
+                 "only: it counts if it lies inside *any* real ball (a point with a larger ball "
+                 "may reach it)",
+                 lambda r, g, k: _precision_recall(r, g, k, rule="nearest ball")),
+        _Mistake("it looks like squared distances were compared with radii that are not squared: "
+                 "compare distances with distances (or squares with squares)",
+                 lambda r, g, k: _precision_recall(r, g, k, squared=True)),
+        _Mistake("your precision and recall are percentages: return fractions in [0, 1]",
+                 lambda r, g, k: 100.0 * _precision_recall(r, g, k)),
+        _Mistake("your function returned one number, the precision: return both, "
+                 "(precision, recall)", lambda r, g, k: _precision_recall(r, g, k)[0]),
+        _Mistake("your function returned one number, the recall: return both, "
+                 "(precision, recall)", lambda r, g, k: _precision_recall(r, g, k)[1]),
+    ]
+    return _check(fn, cases, lambda r, g, k: np.array(metrics.precision_recall(r, g, k)),
+                  mistakes, name="check_precision_recall", what="your (precision, recall)",
+                  reference_name="vaebook.metrics.precision_recall",
+                  shape_hint="two numbers, (precision, recall)",
+                  nonfinite_hint="they are fractions of points, between 0 and 1")
