@@ -176,6 +176,8 @@ def test_exercise_kinds():
     assert [fits for _, fits in plan] == [True, True, False]
     assert [total for total, _ in plan] == list(
         __import__("itertools").accumulate(e.minutes for e in inventory))
+    # The notebook's own run comes first.
+    assert ext.lab_plan(inventory, budget=40, start=6) == [(16, True), (31, True), (56, False)]
     for kind, minutes in ext.EXERCISE_MINUTES.items():
         assert f"{ext.EXERCISE_KINDS[kind]}, {minutes} min" in ext.minutes_rule()
 

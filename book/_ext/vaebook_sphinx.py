@@ -48,6 +48,7 @@ import ast
 import copy
 import html
 import json
+import math
 import os
 import posixpath
 import re
@@ -977,10 +978,12 @@ def exercise_inventory(notebook: Mapping) -> list[Exercise]:
     return exercises
 
 
-def lab_plan(exercises: Sequence[Exercise], budget: int = LAB_MINUTES) -> list[tuple[int, bool]]:
-    """For each exercise of a chapter, in order: the minutes up to and including it, and whether
-    that total fits a lab of ``budget`` minutes."""
-    plan, total = [], 0
+def lab_plan(exercises: Sequence[Exercise], budget: int = LAB_MINUTES,
+             start: int = 0) -> list[tuple[int, bool]]:
+    """For each exercise of a chapter, in order: the minutes up to and including it (from
+    ``start``, the minutes the notebook takes to run), and whether that total fits a lab of
+    ``budget`` minutes."""
+    plan, total = [], start
     for exercise in exercises:
         total += exercise.minutes
         plan.append((total, total <= budget))
@@ -991,8 +994,9 @@ def minutes_rule() -> str:
     """The rule behind the minutes of the exercise table, as a sentence."""
     parts = [f"{EXERCISE_KINDS[kind]}, {minutes} min" for kind, minutes in EXERCISE_MINUTES.items()]
     return ("Minutes are a rule of thumb by kind, not a measurement: " + "; ".join(parts)
-            + f". A chapter's exercises are taken in order until {LAB_MINUTES} minutes are used. "
-            "An experiment's models train on top of its minutes: the run times above bound that.")
+            + ". A chapter's total starts with the minutes its notebook ran in this build (rounded "
+            f"up) and adds its exercises in order; a lab of {LAB_MINUTES} minutes holds those "
+            "whose total fits. An experiment's models train on top of its minutes.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1503,7 +1507,13 @@ def _exercise_rows(app, docname: str) -> list:
         title = env.titles[chapter].astext()
         if section:
             title = ".".join(map(str, section)) + ". " + title
-        for index, (exercise, (total, fits)) in enumerate(zip(exercises, lab_plan(exercises))):
+        metadata = getattr(env, "nb_metadata", None) or {}
+        runtime = ((metadata.get(chapter) or {}).get("exec_data") or {}).get("runtime")
+        start = math.ceil(runtime / 60) if runtime is not None else 0
+        title += (f" (notebook: {format_duration(runtime)})" if runtime is not None
+                  else " (notebook: run time not recorded)")
+        plan = lab_plan(exercises, start=start)
+        for index, (exercise, (total, fits)) in enumerate(zip(exercises, plan)):
             number = numbers.get(exercise.label, "")
             text = f"Exercise {number}".strip() + (f" ({exercise.title})" if exercise.title else "")
             if exercise.label:
