@@ -25,7 +25,7 @@ import pytest
 import tensorflow as tf
 
 from vaebook import applications, book, checks, config, data, losses, metrics, plotting, training, zoo
-from vaebook.models import (VAE, Autoencoder, ClassifierConfig, GANConfig, Sampling,
+from vaebook.models import (VAE, Autoencoder, ClassifierConfig, GANConfig, Sampling, VAEConfig,
                             build_decoder, build_discriminator, build_encoder, build_generator,
                             build_model)
 
@@ -260,6 +260,11 @@ CASES = [
     Case("zoo epochs 0", lambda c: zoo.trained_model("t", c.mnist, QUICK, model_type="vae", latent_dim=2, epochs=0), ValueError, r"epochs must be a positive int"),
     Case("zoo ae beta", lambda c: zoo.trained_model("t", c.mnist, QUICK, model_type="autoencoder", latent_dim=2, epochs=1, beta=2.0), ValueError, r"beta must be 1.0 for model_type='autoencoder'"),
     Case("zoo retrain str", lambda c: zoo.trained_model("t", c.mnist, QUICK, model_type="vae", latent_dim=2, epochs=1, retrain="no"), TypeError, r"retrain must be True or False"),
+    Case("zoo model_class instance", lambda c: zoo.trained_model("t", c.mnist, QUICK, model_type="vae", latent_dim=2, epochs=1, model_class=c.vae), TypeError, r"model_class must be vaebook.models.VAE or a subclass of it \(the class, not an instance\)"),
+    Case("zoo model_class ae", lambda c: zoo.trained_model("t", c.mnist, QUICK, model_type="autoencoder", latent_dim=2, epochs=1, model_class=VAE), ValueError, r"model_class must be None for model_type='autoencoder': it names a variant of the VAE"),
+    Case("zoo model_class gan", lambda c: zoo.trained_model("t", c.mnist, QUICK, config=GANConfig(), epochs=1, model_class=VAE), ValueError, r"model_class must be None for model_type='gan'"),
+    Case("config build model_class", lambda c: VAEConfig(latent_dim=2).build(Autoencoder), TypeError, r"model_class must be vaebook.models.VAE or a subclass"),
+    Case("variant_key instance", lambda c: zoo.variant_key(c.vae), TypeError, r"model_class must be a class"),
     Case("cache_key name int", lambda c: zoo.cache_key(3, {}, QUICK, "tag"), TypeError, r"name must be a string"),
     Case("cache_key profile str", lambda c: zoo.cache_key("n", {}, "quick", "tag"), TypeError, r"profile must be a vaebook.config.Profile"),
     Case("cache_key config list", lambda c: zoo.cache_key("n", [1], QUICK, "tag"), TypeError, r"config must be a dict"),

@@ -84,6 +84,56 @@ def test_non_finite_model_is_not_cached(mnist_small, cache_dir):
     assert not list(cache_dir.glob("bad-*"))
 
 
+class _VariantVAE(VAE):
+    """A variant as a notebook writes one (this one computes what VAE computes)."""
+
+    def compute_terms(self, x, training=False):
+        return super().compute_terms(x, training)
+
+
+def test_a_vae_variant_trains_through_the_cache_keyed_by_its_code(mnist_small, cache_dir, capsys):
+    """zoo.trained_model(model_class=...): the variant is built, trained, cached and loaded as its
+    own class; its cache entry is not the VAE's, and editing its code changes the key."""
+    from dataclasses import replace
+
+    from vaebook.models import VAEConfig
+
+    profile = config.get_profile("quick")
+    tiny = replace(mnist_small, x_train=mnist_small.x_train[:64])
+    settings = dict(config=VAEConfig(latent_dim=2), epochs=1, batch_size=32)
+    variant, history = zoo.trained_model("variant", tiny, profile, model_class=_VariantVAE,
+                                         **settings)
+    assert type(variant) is _VariantVAE and "val_elbo" in history
+    again, _ = zoo.trained_model("variant", tiny, profile, model_class=_VariantVAE, **settings)
+    assert type(again) is _VariantVAE and "loaded variant from cache" in capsys.readouterr().out
+    np.testing.assert_array_equal(variant.encode(tiny.x_test[:3]), again.encode(tiny.x_test[:3]))
+    stored = json.loads(next(cache_dir.glob("variant-*/config.json")).read_text())["config"]
+    assert stored["model_class"] == zoo.variant_key(_VariantVAE)
+    assert stored["model_class"]["class"].endswith("_VariantVAE")
+    # The same name with the plain VAE (None or VAE itself) is another entry, and the same one.
+    plain, _ = zoo.trained_model("variant", tiny, profile, **settings)
+    assert type(plain) is VAE and len(list(cache_dir.glob("variant-*"))) == 2
+    zoo.trained_model("variant", tiny, profile, model_class=VAE, **settings)
+    assert len(list(cache_dir.glob("variant-*"))) == 2
+
+    # Edited code, same name: another key. A class attribute counts too.
+    class Edited(_VariantVAE):
+        def compute_terms(self, x, training=False):
+            return super().compute_terms(x, training=True)
+
+    class EditedAgain(_VariantVAE):
+        def compute_terms(self, x, training=False):
+            return super().compute_terms(x, training=False)
+
+    class WithAttribute(_VariantVAE):
+        ENCODER_HINT = "another hint"
+
+    keys = {zoo.variant_key(cls)["source"]
+            for cls in (_VariantVAE, Edited, EditedAgain, WithAttribute)}
+    assert len(keys) == 4
+    assert zoo.variant_key(_VariantVAE) == zoo.variant_key(_VariantVAE)
+
+
 def test_bad_cache_name():
     with pytest.raises(ValueError, match="name must be"):
         zoo.cache_key("../escape", {}, config.get_profile("quick"), "tag")

@@ -42,6 +42,52 @@ def code_version() -> str:
     return digest.hexdigest()[:12]
 
 
+def variant_key(model_class: type) -> dict:
+    """What identifies a model class written outside this package, for the cache key: its name
+    and a hash of the source of everything it defines (methods, properties, class attributes),
+    and of the same in each of its base classes that is not the package's own.
+
+    So a notebook's subclass of :class:`vaebook.models.VAE` (Chapter 7's bugs) is retrained when
+    its code is edited, as the package's models are when the package is. Code that the class only
+    calls (a function defined elsewhere in the notebook) is not covered: write the variant inside
+    the class. A method whose source cannot be read is hashed by its bytecode and constants.
+    """
+    if not isinstance(model_class, type):
+        raise TypeError(f"model_class must be a class, got {checks.describe(model_class)}")
+    digest = hashlib.sha256()
+    for cls in model_class.__mro__:
+        if cls.__module__.split(".")[0] in ("vaebook", "keras", "builtins", "tensorflow"):
+            continue
+        digest.update(f"{cls.__module__}.{cls.__qualname__}".encode())
+        for attribute, value in sorted(vars(cls).items()):
+            if attribute in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__",
+                             "__firstlineno__", "__static_attributes__"):
+                continue
+            digest.update(attribute.encode())
+            digest.update(_definition_text(value).encode())
+    return {"class": f"{model_class.__module__}.{model_class.__qualname__}",
+            "source": digest.hexdigest()[:16]}
+
+
+def _definition_text(value) -> str:
+    """The source of a function (also behind a staticmethod, classmethod or property), else its
+    bytecode and constants; the repr of any other class attribute."""
+    import inspect
+
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    if isinstance(value, property):
+        return "".join(_definition_text(part) for part in (value.fget, value.fset, value.fdel)
+                       if part is not None)
+    if inspect.isfunction(value):
+        try:
+            return inspect.getsource(value)
+        except (OSError, TypeError):
+            code = value.__code__
+            return code.co_code.hex() + repr(code.co_consts)
+    return repr(value)
+
+
 def cache_key(name: str, config: dict, profile: Profile, data_tag: str) -> str:
     """Folder name for a model: ``name`` followed by a hash of everything that shapes it."""
     checks.text(name, "name")
@@ -158,6 +204,7 @@ def trained_model(
     validation_fraction: float = 0.1,
     retrain: bool = False,
     strategy=None,
+    model_class=None,
 ):
     """Train (or load) a model of the book on ``data`` (:class:`vaebook.data.MnistData` or
     :class:`vaebook.shapes.ShapesData`), or on training images stored on disk
@@ -206,6 +253,12 @@ def trained_model(
     The kind of strategy (mirrored on one machine or across several) is not part of the key: for
     the same number of replicas it computes the same steps.
 
+    ``model_class``: for a VAE, a subclass of :class:`vaebook.models.VAE` to build instead of
+    VAE from the same config (a variant written in a notebook: Chapter 7 trains its bugs this
+    way), or None. The class's name and the source of what it defines are part of the cache key
+    (:func:`variant_key`), so a variant never shares an entry with the VAE, and editing its code
+    retrains it.
+
     Returns ``(model, history)``.
     """
     import contextlib
@@ -214,8 +267,9 @@ def trained_model(
     from . import training
     from .config import set_seed
     from .data import ImageShards, add_gaussian_noise, split_validation
-    from .models import (ARCHITECTURES, CONFIG_TYPES, MODEL_TYPES, SampleGrids, VAEConfig,
+    from .models import (ARCHITECTURES, CONFIG_TYPES, MODEL_TYPES, VAE, SampleGrids, VAEConfig,
                          build_model, grid_epochs)
+    from .models.vae import check_model_class
 
     name = checks.text(name, "name", allow_empty=False)
     data = _check_data_set(data)
@@ -284,6 +338,10 @@ def trained_model(
         if model_type == "vae":  # the same record as config= gives, so both share cache entries
             model_settings = VAEConfig(latent_dim, architecture, beta, image_shape=image_shape,
                                        seed=seed).as_dict()
+    if model_class is not None and model_type != "vae":
+        raise ValueError(f"model_class must be None for model_type={model_type!r}: it names a "
+                         f"variant of the VAE, got {checks.describe(model_class)}")
+    model_class = check_model_class(model_class)
     if noise_std > 0 and model_type != "autoencoder":
         raise ValueError("noise_std must be 0 for model_type='vae': noise_std > 0 (denoising) is "
                          "defined for model_type='autoencoder' only")
@@ -292,6 +350,8 @@ def trained_model(
         "noise_std": noise_std, "learning_rate": learning_rate, "batch_size": batch_size,
         "validation_fraction": validation_fraction,
     }
+    if model_class is not VAE:  # a variant: its code is part of the key, as the package's is
+        settings["model_class"] = variant_key(model_class)
     replicas = 1 if strategy is None else int(strategy.num_replicas_in_sync)
     if replicas > 1:
         settings["replicas"] = replicas
@@ -309,7 +369,8 @@ def trained_model(
             # Compiled by the config itself, with its own optimizer settings.
             return config_types[settings["model_type"]].from_dict(settings["model"]).build(
                 steps_per_execution=training.DEFAULT_STEPS_PER_EXECUTION if replicas == 1 else 1)
-        model = (VAEConfig.from_dict(settings["model"]).build() if settings["model_type"] == "vae"
+        model = (VAEConfig.from_dict(settings["model"]).build(model_class)
+                 if settings["model_type"] == "vae"
                  else build_model("autoencoder", **settings["model"]))
         # Compiled whether it is then trained or loaded, so evaluate() works on either.
         return training.compile_model(model, settings["learning_rate"])

@@ -295,6 +295,17 @@ class VAE(EncoderDecoder):
                 "gamma": self.gamma}
 
 
+def check_model_class(model_class) -> type[VAE]:
+    """``model_class`` checked: :class:`VAE` or a subclass of it (``TypeError`` otherwise);
+    None means VAE."""
+    if model_class is None:
+        return VAE
+    if not (isinstance(model_class, type) and issubclass(model_class, VAE)):
+        raise TypeError(f"model_class must be vaebook.models.VAE or a subclass of it (the class, "
+                        f"not an instance), got {checks.describe(model_class)}")
+    return model_class
+
+
 @dataclass(frozen=True)
 class VAEConfig:
     """Every setting of a VAE, in one typed record that builds it (``config.build()``).
@@ -326,13 +337,18 @@ class VAEConfig:
         """``image_shape``, or MNIST's (28, 28, 1) when it is None."""
         return IMAGE_SHAPE if self.image_shape is None else self.image_shape
 
-    def build(self) -> VAE:
-        """A new, untrained VAE with these settings (weights drawn from Keras' global seed)."""
+    def build(self, model_class: type[VAE] | None = None) -> VAE:
+        """A new, untrained VAE with these settings (weights drawn from Keras' global seed).
+
+        ``model_class``: a subclass of :class:`VAE` to build instead, from the same networks and
+        arguments (a variant written in a notebook, such as Chapter 7's bugs); None means VAE.
+        """
+        model_class = check_model_class(model_class)
         shape = self.resolved_image_shape
-        return VAE(build_encoder(self.latent_dim, self.kind, image_shape=shape),
-                   build_decoder(self.latent_dim, self.kind, image_shape=shape),
-                   beta=self.beta, seed=self.seed, capacity=self.capacity,
-                   capacity_steps=self.capacity_steps, gamma=self.gamma)
+        return model_class(build_encoder(self.latent_dim, self.kind, image_shape=shape),
+                           build_decoder(self.latent_dim, self.kind, image_shape=shape),
+                           beta=self.beta, seed=self.seed, capacity=self.capacity,
+                           capacity_steps=self.capacity_steps, gamma=self.gamma)
 
     def as_dict(self) -> dict:
         """JSON-ready settings (the image shape as a list)."""
