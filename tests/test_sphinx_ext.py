@@ -3,7 +3,8 @@ figures' alt text.
 
 The text transformations are pure functions, tested here on the patterns the chapters use (the real
 notebooks' Markdown included). One test builds the tiny fixture book in tests/fixtures/minibook
-(about 30 s; set VAEBOOK_SKIP_BOOK_BUILD=1 to skip it).
+(about 30 s; set VAEBOOK_SKIP_BOOK_BUILD=1 to skip it); it also checks the run time under each
+chapter's title and the generated tables of the teachers' page.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
@@ -365,7 +367,67 @@ def test_alt_text_replaces_only_generated_alt():
 
 
 # ---------------------------------------------------------------------------------------------
+# Run times
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0.4, "0 s"), (42.4, "42 s"), (59.6, "1 min 00 s"), (187, "3 min 07 s"),
+    (3600, "1 h 00 min"), (3 * 3600 + 5 * 60 + 31, "3 h 05 min")])
+def test_format_duration(seconds, text):
+    assert ext.format_duration(seconds) == text
+
+
+def test_runtime_note_of_an_execution_and_of_the_cache():
+    when = 1764405000.0  # 2025-11-29 08:30 UTC
+    executed = {"mtime": when, "runtime": 83.2, "method": "cache", "succeeded": True,
+                "error": None, "traceback": None}
+    assert ext.runtime_note(executed, "quick") == (
+        "Run time: this page's notebook took 1 min 23 s to execute in the quick profile "
+        "(the run of 2025-11-29 08:30 UTC, which this build used).")
+    # A cache record without a time (jupyter-cache stores one, but older caches may not).
+    cached = dict(executed, runtime=None)
+    assert ext.runtime_note(cached, "full") == (
+        "Run time: this page's notebook ran from the execution cache (full profile); "
+        "no run time was recorded.")
+    failed = dict(executed, succeeded=False, error="CellExecutionError")
+    assert ext.runtime_note(failed, "quick") == (
+        "Run time: executing this page's notebook failed after 1 min 23 s (quick profile).")
+    assert ext.runtime_note(dict(executed, mtime=None), "quick").endswith("quick profile.")
+    assert ext.runtime_note(None, "quick") is None  # not executed (a Markdown page)
+    assert ext.runtime_note({}, "quick") is None
+
+
+def test_profile_names_are_the_librarys():
+    from vaebook import config
+
+    assert ext.PROFILE_ENV == config.PROFILE_ENV
+    assert ext.DEFAULT_PROFILE == config.DEFAULT_PROFILE
+    assert set(ext.PROFILE_NAMES) == set(config.PROFILES)
+
+
+def test_profile_times_rows():
+    payload = {"profile": "full", "results": [
+        {"chapter": "01_autoencoder", "data": "subset", "seconds": 95.2},
+        {"chapter": "02_vae", "data": "subset", "seconds": 3700},
+        {"chapter": "01_autoencoder", "data": "standin", "seconds": 600}]}
+    header, rows = ext.profile_times_rows(payload)
+    assert header == ["notebook", "subset data", "standin data"]
+    assert rows == [["01_autoencoder", "1 min 35 s", "10 min 00 s"],
+                    ["02_vae", "1 h 01 min", "not run"],
+                    ["all", "1 h 03 min", "10 min 00 s"]]
+    assert ext.profile_times_rows({"results": []}) == (["notebook"], [])
+
+
+# ---------------------------------------------------------------------------------------------
 # The fixture book, built
+
+
+def _article_text(page: Path) -> str:
+    """The text of a built page's article, tags removed, whitespace collapsed."""
+    text = page.read_text()
+    article = re.search(r"<article.*?</article>", text, re.DOTALL)
+    text = re.sub(r"<[^>]+>", " ", article[0] if article else text)
+    return " ".join(html.unescape(text).split())
 
 
 @pytest.mark.skipif(os.environ.get("VAEBOOK_SKIP_BOOK_BUILD") == "1",
@@ -379,12 +441,40 @@ def test_fixture_book_download_and_alt_text(tmp_path):
     (book / "_ext").mkdir()
     shutil.copy(EXTENSION, book / "_ext" / EXTENSION.name)
     result = subprocess.run([str(jupyter_book), "build", str(book), "-W", "-n", "--keep-going"],
-                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                            env={**os.environ, "VAEBOOK_PROFILE": "quick"})
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-5000:]
     assert not re.search(r"WARNING: (?!Kernel is running over TCP)", log), log[-5000:]
     html_dir = book / "_build" / "html"
     page = (html_dir / "notebooks" / "01_first.html").read_text()
+    # Under the title: how long the notebook ran in this build, and in which profile.
+    note = re.search(r'<p class="vaebook-runtime"><em>([^<]*)</em></p>', page)
+    assert note and re.fullmatch(
+        r"Run time: this page(&#8217;|’|')s notebook took (\d+ min )?\d+ s to execute in the "
+        r"quick profile \(the run of \d{4}-\d\d-\d\d \d\d:\d\d UTC, which this build used\)\.",
+        html.unescape(note[1])), note
+    assert page.index('class="vaebook-runtime"') < page.index("A plain autoencoder")
+    teachers = _article_text(html_dir / "teachers.html")
+    assert "This site is built in the quick profile." in teachers
+    assert re.search(r"notebooks/01_first \d{4}-\d\d-\d\d \d\d:\d\d cache [\d.]+ ✅", teachers)
+    assert re.search(r"notebooks/02_second \d{4}-\d\d-\d\d \d\d:\d\d cache [\d.]+ ✅", teachers)
+    assert ("The full profile has not been measured in this checkout: python "
+            "benchmarks/full_profile_times.py --profile full writes "
+            "benchmarks/full_profile_times.json , which this page shows.") in teachers
+    rows = re.search(r"1\. First chapter \(notebook: (?:(\d+) min )?(\d+) s\) Exercise 1\.1 "
+                     r"experiment 25 (\d+) yes Exercise 1\.2 \(Output sizes\) coding "
+                     r"\(self-checking\) 15 (\d+) yes 2\. Second chapter \(notebook: .*?\) "
+                     r"Exercise 2\.1 \(A titled exercise\) question 10 \d+ yes", teachers)
+    assert rows, teachers
+    run_minutes = math.ceil((int(rows[1] or 0) * 60 + int(rows[2])) / 60)  # rounded as shown
+    assert abs(int(rows[3]) - (run_minutes + 25)) <= 1 and int(rows[4]) == int(rows[3]) + 15
+    assert ext.minutes_rule() in teachers
+    # Each exercise of the table links to the exercise.
+    teachers_html = (html_dir / "teachers.html").read_text()
+    for target in ("notebooks/01_first.html#mb-ex-one", "notebooks/01_first.html#mb-ex-size",
+                   "notebooks/02_second.html#mb-ex-two"):
+        assert f'href="{target}"' in teachers_html, target
     # The download button links the file this extension writes.
     assert 'href="../_sources/notebooks/01_first.ipynb"' in page
 

@@ -127,8 +127,9 @@ def test_best_validation_epoch_is_kept(mnist_small, seeded):
 
 
 def test_full_profile_times_script_runs_a_notebook_per_data_set(tmp_path):
-    """Dry run of benchmarks/full_profile_times.py on a one-cell notebook: each data set is
-    selected through VAEBOOK_DATA, with a fresh cache, and the tables are written."""
+    """benchmarks/full_profile_times.py on a one-cell notebook in the quick profile: each data
+    set is selected through VAEBOOK_DATA, with a fresh cache, and the tables are written under
+    the profile's name, with the command that made them."""
     import subprocess
     import sys
     from pathlib import Path
@@ -150,8 +151,9 @@ def test_full_profile_times_script_runs_a_notebook_per_data_set(tmp_path):
                              str(path), "--out", str(tmp_path / "out")],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    payload = json.loads((tmp_path / "out" / "full_profile_times.json").read_text())
+    payload = json.loads((tmp_path / "out" / "quick_profile_times.json").read_text())
     assert [row["data"] for row in payload["results"]] == ["subset", "standin"]
     assert all(row["seconds"] > 0 for row in payload["results"])
-    table = (tmp_path / "out" / "full_profile_times.md").read_text()
-    assert "Dry run" in table and "| 00_tiny |" in table
+    assert payload["profile"] == "quick" and "--profile quick --notebook" in payload["command"]
+    table = (tmp_path / "out" / "quick_profile_times.md").read_text()
+    assert "Only the notebooks named" in table and "| 00_tiny |" in table

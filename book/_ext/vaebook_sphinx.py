@@ -1,7 +1,8 @@
-"""The book's Sphinx extension: a readable downloaded notebook, and figures with real alt text.
+"""The book's Sphinx extension: a readable downloaded notebook, figures with real alt text, the
+student edition, run times, and the generated tables of the teachers' page.
 
-Loaded by ``_config.yml`` (``sphinx: local_extensions: {vaebook_sphinx: book/_ext}``). Two jobs,
-both run when the HTML build has finished:
+Loaded by ``_config.yml`` (``sphinx: local_extensions: {vaebook_sphinx: book/_ext}``). Two jobs
+run when the HTML build has finished:
 
 1. **The downloaded notebook.** The page's download button links ``_sources/<docname>.ipynb``, which
    Sphinx fills with the *source* notebook: no outputs, raw ``{glue:text}`...``` roles, ``{eq}``
@@ -18,10 +19,27 @@ both run when the HTML build has finished:
    chunk; every ``<img>`` of the written HTML that shows such a PNG from ``_images/`` and has no
    alt text of its own gets that title.
 
+And three more:
+
+3. **The student edition** (config value ``vaebook_student``, set by ``_config_student.yml`` in
+   ``make student``): every solution (the gated ``solution-start`` ... ``solution-end`` with the
+   cells between, and ``{solution}`` directives) is removed from the pages by a transform, before
+   the search index, the labels or the images see it, and the downloaded notebook is the reader
+   notebook of :func:`student_notebook`: solutions gone, exercise stubs and outputs kept. If it
+   cannot be made, the download is the source notebook without solutions, never with them.
+4. **Run times.** Under the title of every executed page, a line says how long its notebook ran in
+   this build and in which profile (:func:`runtime_note`, from MyST-NB's execution data).
+5. **The teachers' page.** ``{vaebook-build-profile}`` (this build's profile),
+   ``{vaebook-profile-times}`` (the other profile's run times, from the JSON file that
+   ``benchmarks/full_profile_times.py`` writes) and ``{vaebook-exercise-table}`` (every chapter's
+   exercises with their kinds, minutes and fit in a lab: :func:`exercise_inventory`,
+   :func:`lab_plan`) are filled in once every page has been read, and rewritten in every build.
+
 The text transformations are pure functions (:func:`rewrite_markdown`, :func:`reader_notebook`,
-:func:`png_text_chunks`, :func:`set_image_alt_text`), tested without Sphinx in
-``tests/test_sphinx_ext.py``; :func:`setup` only gathers the lookup tables from the Sphinx
-environment and writes files.
+:func:`student_notebook`, :func:`exercise_inventory`, :func:`runtime_note`,
+:func:`png_text_chunks`, :func:`set_image_alt_text`...), tested without Sphinx in
+``tests/test_sphinx_ext.py`` and ``tests/test_student.py``; the Sphinx functions only gather the
+lookup tables from the Sphinx environment and write files or nodes.
 """
 
 from __future__ import annotations
@@ -30,6 +48,8 @@ import ast
 import copy
 import html
 import json
+import math
+import os
 import posixpath
 import re
 import struct
@@ -39,6 +59,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from docutils import nodes as _nodes
+
 __all__ = [
     "Lookups",
     "format_plain_text",
@@ -47,6 +69,15 @@ __all__ = [
     "citation_table",
     "rewrite_markdown",
     "reader_notebook",
+    "strip_solution_text",
+    "student_notebook",
+    "Exercise",
+    "exercise_inventory",
+    "lab_plan",
+    "minutes_rule",
+    "format_duration",
+    "runtime_note",
+    "profile_times_rows",
     "png_text_chunks",
     "set_image_alt_text",
     "setup",
@@ -786,6 +817,260 @@ def reader_notebook(notebook: Mapping, lookups: Lookups,
 
 
 # --------------------------------------------------------------------------------------------------
+# The student edition: notebooks without solutions
+# --------------------------------------------------------------------------------------------------
+
+
+def _markdown_blocks(text: str) -> Iterable[tuple[list[str], str | None]]:
+    """The lines of a Markdown text in pieces: a fenced block with its directive's name (``""``
+    for a plain code block), or one prose line (``None``)."""
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        match = _FENCE_OPEN.match(lines[index])
+        directive = _DIRECTIVE_INFO.match(match["info"]) if match else None
+        if not match or (match["fence"][0] == ":" and not directive) or (
+                match["fence"][0] == "`" and "`" in match["info"]):
+            yield [lines[index]], None
+            index += 1
+            continue
+        fence = match["fence"]
+        closing = re.compile(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+        end = next((i for i in range(index + 1, len(lines)) if closing.match(lines[i])),
+                   len(lines) - 1)
+        yield lines[index:end + 1], directive["name"].lower() if directive else ""
+        index = end + 1
+
+
+_GATE_DIRECTIVES = {"solution-start", "solution-end"}
+
+
+def strip_solution_text(text: str, inside: bool = False) -> tuple[str, bool]:
+    """A Markdown cell without its solutions: what lies between ``{solution-start}`` and
+    ``{solution-end}`` (both included; ``inside`` says whether a solution is open when the cell
+    begins) and every ``{solution}`` directive go. Returns the text left and whether a solution
+    is still open at the end of the cell."""
+    kept: list[str] = []
+    for lines, name in _markdown_blocks(text):
+        if name == "solution-start":
+            inside = True
+        elif name == "solution-end":
+            inside = False
+        elif name != "solution" and not inside:
+            kept.extend(lines)
+    return "\n".join(kept).strip("\n"), inside
+
+
+def student_notebook(notebook: Mapping) -> dict:
+    """The notebook without its solutions (a pure function), for the student edition.
+
+    Gone: every cell tagged ``solution`` (code and prose) and every cell between a
+    ``{solution-start}`` and its ``{solution-end}``, the gate directives themselves and any
+    ``{solution}`` directive. A Markdown cell that holds a solution's end and then other text (the
+    next exercise) keeps that text, untagged and no longer collapsed. Everything else, exercise stub
+    cells (tag ``exercise``) and outputs included, is kept as it is.
+    """
+    result = copy.deepcopy(dict(notebook))
+    cells, inside = [], False
+    for cell in result.get("cells", []):
+        metadata = cell.setdefault("metadata", {})
+        tags = list(metadata.get("tags", []))
+        if cell.get("cell_type") != "markdown":
+            if not inside and "solution" not in tags:
+                cells.append(cell)
+            continue
+        source = _text(cell.get("source", ""))
+        gated = any(name in _GATE_DIRECTIVES or name == "solution"
+                    for _, name in _markdown_blocks(source))
+        if not gated:
+            if not inside and "solution" not in tags:
+                cells.append(cell)
+            continue
+        text, inside = strip_solution_text(source, inside)
+        if not text.strip():
+            continue
+        cell["source"] = text
+        if "solution" in tags:
+            metadata["tags"] = [tag for tag in tags if tag != "solution"]
+            if not metadata["tags"]:
+                del metadata["tags"]
+            jupyter = {k: v for k, v in metadata.get("jupyter", {}).items() if k != "source_hidden"}
+            if jupyter:
+                metadata["jupyter"] = jupyter
+            else:
+                metadata.pop("jupyter", None)
+        cells.append(cell)
+    if inside:
+        raise ValueError("a {solution-start} has no {solution-end}")
+    result["cells"] = cells
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercises for a lab
+# --------------------------------------------------------------------------------------------------
+
+#: Minutes a learner needs for one exercise, by kind: a rule of thumb, stated on the page, not a
+#: measurement. An experiment's models train on top (the run times on the page bound them).
+EXERCISE_MINUTES = {"question": 10, "coding": 15, "experiment": 25}
+EXERCISE_KINDS = {
+    "question": "question",
+    "coding": "coding (self-checking)",
+    "experiment": "experiment",
+}
+LAB_MINUTES = 90
+
+
+@dataclass
+class Exercise:
+    """One exercise of a notebook: its label, title (the directive's argument) and kind.
+
+    ``kind`` is ``"coding"`` when a code cell tagged ``exercise`` (the stub the learner completes,
+    with its checker call) follows the exercise, else ``"experiment"`` when its solution runs code
+    the page shows (a code cell not tagged ``remove-cell``), else ``"question"``.
+    """
+
+    label: str
+    title: str = ""
+    kind: str = "question"
+    minutes: int = 0
+
+
+def exercise_inventory(notebook: Mapping) -> list[Exercise]:
+    """The exercises of a notebook, in order, with their kinds and minutes (a pure function)."""
+    exercises: list[Exercise] = []
+    by_label: dict[str, int] = {}
+    stubs: set[int] = set()  # indices of exercises with a stub cell
+    runs_code: set[int] = set()  # indices of exercises whose solution shows code
+    solution_of: int | None = None  # index of the exercise whose solution is open
+    inside = False  # between a solution-start and its solution-end
+    open_for_stub = False  # no solution began since the last exercise
+    for cell in notebook.get("cells", []):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if cell.get("cell_type") == "markdown":
+            for lines, name in _markdown_blocks(_text(cell.get("source", ""))):
+                if not name:
+                    continue
+                info = _DIRECTIVE_INFO.match(_FENCE_OPEN.match(lines[0])["info"])
+                argument = info["argument"].strip()
+                if name in ("exercise", "exercise-start"):
+                    options, _ = _split_options([line.strip() for line in lines[1:-1]])
+                    exercises.append(Exercise(label=options.get("label", ""), title=argument))
+                    if options.get("label"):
+                        by_label[options["label"]] = len(exercises) - 1
+                    open_for_stub = True
+                elif name in ("solution-start", "solution"):
+                    open_for_stub = False
+                    inside = name == "solution-start"
+                    solution_of = by_label.get(argument) if inside else None
+                elif name == "solution-end":
+                    inside, solution_of = False, None
+        elif cell.get("cell_type") == "code":
+            if inside:
+                if solution_of is not None and "remove-cell" not in tags:
+                    runs_code.add(solution_of)
+            elif "exercise" in tags and open_for_stub and exercises:
+                stubs.add(len(exercises) - 1)
+    for index, exercise in enumerate(exercises):
+        exercise.kind = ("coding" if index in stubs
+                         else "experiment" if index in runs_code else "question")
+        exercise.minutes = EXERCISE_MINUTES[exercise.kind]
+    return exercises
+
+
+def lab_plan(exercises: Sequence[Exercise], budget: int = LAB_MINUTES,
+             start: int = 0) -> list[tuple[int, bool]]:
+    """For each exercise of a chapter, in order: the minutes up to and including it (from
+    ``start``, the minutes the notebook takes to run), and whether that total fits a lab of
+    ``budget`` minutes."""
+    plan, total = [], start
+    for exercise in exercises:
+        total += exercise.minutes
+        plan.append((total, total <= budget))
+    return plan
+
+
+def minutes_rule() -> str:
+    """The rule behind the minutes of the exercise table, as a sentence."""
+    parts = [f"{EXERCISE_KINDS[kind]}, {minutes} min" for kind, minutes in EXERCISE_MINUTES.items()]
+    return ("Minutes are a rule of thumb by kind, not a measurement: " + "; ".join(parts)
+            + ". A chapter's total starts with the minutes its notebook ran in this build (rounded "
+            f"up) and adds its exercises in order; a lab of {LAB_MINUTES} minutes holds those "
+            "whose total fits. An experiment's models train on top of its minutes.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Run times
+# --------------------------------------------------------------------------------------------------
+
+PROFILE_ENV = "VAEBOOK_PROFILE"  # as in vaebook.config (tests/test_sphinx_ext.py checks it)
+DEFAULT_PROFILE = "full"
+PROFILE_NAMES = ("quick", "full")
+
+
+def format_duration(seconds: float) -> str:
+    """``"42 s"``, ``"3 min 07 s"``, ``"1 h 05 min"``."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _utc(timestamp: float | None) -> str:
+    from datetime import datetime, timezone
+
+    if not timestamp:
+        return ""
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def runtime_note(exec_data: Mapping | None, profile: str) -> str | None:
+    """The line a chapter page shows about its notebook's execution in this build (a pure
+    function of MyST-NB's execution data for the page; ``None`` when the build did not execute
+    it).
+
+    With ``execute_notebooks: cache`` an unchanged notebook is not run again: its run time is the
+    one jupyter-cache recorded when it ran, and the date says when that was.
+    """
+    if not exec_data:
+        return None
+    runtime = exec_data.get("runtime")
+    when = _utc(exec_data.get("mtime"))
+    if exec_data.get("succeeded") is False:
+        took = f" after {format_duration(runtime)}" if runtime is not None else ""
+        return f"Run time: executing this page's notebook failed{took} ({profile} profile)."
+    if runtime is None:
+        return (f"Run time: this page's notebook ran from the execution cache ({profile} "
+                f"profile); no run time was recorded.")
+    note = (f"Run time: this page's notebook took {format_duration(runtime)} to execute in the "
+            f"{profile} profile")
+    return note + (f" (the run of {when}, which this build used)." if when else ".")
+
+
+def profile_times_rows(payload: Mapping) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a table of ``benchmarks/full_profile_times.py``'s JSON: one row
+    per notebook, one column of run times per data set, and a total row."""
+    results = payload.get("results", [])
+    data_sets = list(dict.fromkeys(row["data"] for row in results))
+    chapters = list(dict.fromkeys(row["chapter"] for row in results))
+    header = ["notebook"] + [f"{name} data" for name in data_sets]
+    rows, totals = [], dict.fromkeys(data_sets, 0.0)
+    for chapter in chapters:
+        row = [chapter]
+        for name in data_sets:
+            found = [r["seconds"] for r in results if (r["chapter"], r["data"]) == (chapter, name)]
+            if found:
+                totals[name] += found[0]
+            row.append(format_duration(found[0]) if found else "not run")
+        rows.append(row)
+    if len(chapters) > 1:
+        rows.append(["all"] + [format_duration(totals[name]) for name in data_sets])
+    return header, rows
+
+
+# --------------------------------------------------------------------------------------------------
 # Alt text
 # --------------------------------------------------------------------------------------------------
 
@@ -968,6 +1253,25 @@ def _exercise_table(env) -> dict[str, str]:
     return table
 
 
+def _write_student_fallback(source: Path, target: Path, docname: str, reason: str) -> None:
+    """Student edition: the download must never fall back to the source notebook, which holds
+    the solutions. Serve the source without its solutions (no outputs), or nothing."""
+    import nbformat
+
+    try:
+        notebook = student_notebook(json.loads(source.read_text(encoding="utf8")))
+        node = nbformat.from_dict(notebook)
+        nbformat.validate(node)
+    except Exception as error:  # noqa: BLE001
+        target.unlink(missing_ok=True)
+        _warn(f"{reason}, and the source without solutions failed too ({type(error).__name__}: "
+              f"{error}): the page has no notebook to download", docname)
+        return
+    _warn(f"{reason}: the download is the source notebook without its solutions", docname)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(nbformat.writes(node) + "\n", encoding="utf8")
+
+
 def write_reader_notebooks(app, exception) -> None:
     """``build-finished``: replace each notebook page's ``_sources`` copy by its reader notebook."""
     if exception is not None or app.builder.format != "html" or not app.config.html_copy_source:
@@ -975,6 +1279,7 @@ def write_reader_notebooks(app, exception) -> None:
     import nbformat
 
     env = app.env
+    student = bool(app.config.vaebook_student)
     folder = _executed_folder(app)
     pages = {}  # docname -> (executed notebook path, download path)
     for docname in sorted(env.found_docs):
@@ -985,8 +1290,12 @@ def write_reader_notebooks(app, exception) -> None:
             target = Path(app.outdir, "_sources", docname + ".ipynb"
                           + (app.config.html_sourcelink_suffix or ""))
             if not executed.exists():
-                _warn(f"no executed notebook at {executed}: the download keeps the source notebook",
-                      docname)
+                if student:
+                    _write_student_fallback(source, target, docname,
+                                            f"no executed notebook at {executed}")
+                else:
+                    _warn(f"no executed notebook at {executed}: the download keeps the source "
+                          f"notebook", docname)
                 continue
         elif executed.exists():  # a MyST Markdown notebook: the theme serves <docname>.ipynb
             target = Path(app.outdir, "_sources", docname + ".ipynb")
@@ -1021,13 +1330,18 @@ def write_reader_notebooks(app, exception) -> None:
         lookups = Lookups(docname=docname, glue=glue, **common,
                           exercise_sequence=[".".join(map(str, n)) for n in sequence])
         try:
-            notebook = reader_notebook(notebooks[docname], lookups, references,
+            executed = notebooks[docname]
+            notebook = reader_notebook(student_notebook(executed) if student else executed,
+                                       lookups, references,
                                        drop_stderr=drop_stderr, merge_streams=merge_streams)
             node = nbformat.from_dict(notebook)
             nbformat.validate(node)
         except Exception as error:  # noqa: BLE001 - a broken page must not break the build
-            _warn(f"could not make the reader notebook ({type(error).__name__}: {error}): "
-                  f"the download keeps the source notebook", docname)
+            reason = f"could not make the reader notebook ({type(error).__name__}: {error})"
+            if student:
+                _write_student_fallback(Path(env.doc2path(docname)), target, docname, reason)
+            else:
+                _warn(f"{reason}: the download keeps the source notebook", docname)
             continue
         for reference in dict.fromkeys(lookups.missing):
             _warn(f"the downloaded notebook could not resolve {reference!r}", docname)
@@ -1068,7 +1382,268 @@ def set_figure_alt_text(app, exception) -> None:
             page.write_text(updated, encoding="utf8")
 
 
+# The student edition, run times, and the generated parts of the teachers' page ------------------
+
+
+def _build_profile(app) -> str:
+    """The run profile this build executes notebooks in: ``vaebook_profile``, else
+    ``$VAEBOOK_PROFILE`` as :func:`vaebook.config.get_profile` reads it."""
+    name = app.config.vaebook_profile or os.environ.get(PROFILE_ENV, "").strip()
+    return name or DEFAULT_PROFILE
+
+
+def _is_solution_node(node) -> bool:
+    return type(node).__name__ in ("solution_node", "solution_start_node", "solution_end_node")
+
+
+class vaebook_generated(_nodes.General, _nodes.Element):  # noqa: N801 - docutils' node naming
+    """A placeholder for text made once every page has been read (``kind``: ``"profile"``,
+    ``"profile-times"`` or ``"exercises"``)."""
+
+
+_GENERATED_DIRECTIVES = {
+    "vaebook-build-profile": "profile",
+    "vaebook-profile-times": "profile-times",
+    "vaebook-exercise-table": "exercises",
+}
+
+
+def _paragraph(*parts) -> "_nodes.paragraph":
+    """A paragraph of text pieces and nodes; a piece in backticks is shown as code."""
+    paragraph = _nodes.paragraph()
+    for part in parts:
+        if isinstance(part, _nodes.Node):
+            paragraph += part
+        elif part.startswith("`") and part.endswith("`"):
+            paragraph += _nodes.literal(text=part.strip("`"))
+        else:
+            paragraph += _nodes.Text(part)
+    return paragraph
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence]) -> "_nodes.table":
+    """A docutils table; a cell is text or a node."""
+    table = _nodes.table(classes=["colwidths-auto"])
+    group = _nodes.tgroup(cols=len(header))
+    table += group
+    for _ in header:
+        group += _nodes.colspec(colwidth=1)
+    head = _nodes.thead()
+    group += head
+    row = _nodes.row()
+    head += row
+    for name in header:
+        row += _nodes.entry("", _nodes.paragraph(text=name))
+    body = _nodes.tbody()
+    group += body
+    for cells in rows:
+        row = _nodes.row()
+        body += row
+        for cell in cells:
+            content = cell if isinstance(cell, _nodes.Node) else _nodes.Text(str(cell))
+            paragraph = _nodes.paragraph()
+            paragraph += content
+            row += _nodes.entry("", paragraph)
+    return table
+
+
+def _profile_times(app, profile: str) -> list:
+    """The measured run times of every profile but this build's, from the committed JSON files
+    (``vaebook_profile_times``) that ``benchmarks/full_profile_times.py`` writes."""
+    out = []
+    for other in PROFILE_NAMES:
+        if other == profile:
+            continue
+        relative = app.config.vaebook_profile_times.format(profile=other)
+        path = Path(app.srcdir, relative)
+        command = f"`python benchmarks/full_profile_times.py --profile {other}`"
+        if not path.is_file():
+            out.append(_paragraph(f"The {other} profile has not been measured in this checkout: ",
+                                  command, " writes ", f"`{relative}`", ", which this page shows."))
+            continue
+        payload = json.loads(path.read_text(encoding="utf8"))
+        header, rows = profile_times_rows(payload)
+        machine = ", ".join(x for x in (f"{payload.get('cpu_count', '?')} CPU cores",
+                                        payload.get("machine", "")) if x)
+        out.append(_paragraph(
+            f"The {payload.get('profile', other)} profile, measured by ",
+            f"`{payload.get('command') or command.strip('`')}`",
+            f" ({payload.get('date', 'date not recorded')}; {machine}; file ", f"`{relative}`",
+            "). Each notebook ran top to bottom in a fresh kernel with an empty model cache, so "
+            "every model trained:"))
+        out.append(_table(header, rows))
+    return out
+
+
+def _toc_order(env, root: str) -> list[str]:
+    """Every document in the order of the table of contents (depth first from ``root``)."""
+    order, seen = [], set()
+
+    def visit(docname):
+        if docname in seen:
+            return
+        seen.add(docname)
+        order.append(docname)
+        for child in env.toctree_includes.get(docname, []):
+            visit(child)
+
+    visit(root)
+    return order + sorted(set(env.found_docs) - seen)
+
+
+def _exercise_rows(app, docname: str) -> list:
+    """The rows of the exercise table: every notebook's exercises, kinds, minutes and lab fit."""
+    from sphinx.addnodes import pending_xref
+
+    env = app.env
+    numbers = _exercise_table(env)
+    rows = []
+    for chapter in _toc_order(env, app.config.root_doc):
+        source = Path(env.doc2path(chapter))
+        if source.suffix != ".ipynb" or chapter not in env.titles:
+            continue
+        exercises = exercise_inventory(json.loads(source.read_text(encoding="utf8")))
+        section = env.toc_secnumbers.get(chapter, {}).get("", ())
+        title = env.titles[chapter].astext()
+        if section:
+            title = ".".join(map(str, section)) + ". " + title
+        metadata = getattr(env, "nb_metadata", None) or {}
+        runtime = ((metadata.get(chapter) or {}).get("exec_data") or {}).get("runtime")
+        start = math.ceil(runtime / 60) if runtime is not None else 0
+        title += (f" (notebook: {format_duration(runtime)})" if runtime is not None
+                  else " (notebook: run time not recorded)")
+        plan = lab_plan(exercises, start=start)
+        for index, (exercise, (total, fits)) in enumerate(zip(exercises, plan)):
+            number = numbers.get(exercise.label, "")
+            text = f"Exercise {number}".strip() + (f" ({exercise.title})" if exercise.title else "")
+            if exercise.label:
+                cell = pending_xref("", refdomain="std", reftype="ref", reftarget=exercise.label,
+                                    refexplicit=True, refwarn=True, refdoc=docname)
+                cell += _nodes.inline(text=text)
+            else:
+                cell = _nodes.Text(text)
+            rows.append([title if index == 0 else "", cell, EXERCISE_KINDS[exercise.kind],
+                         str(exercise.minutes), str(total), "yes" if fits else "no"])
+    return rows
+
+
+def _generated(app, kind: str, docname: str) -> list:
+    profile = _build_profile(app)
+    if kind == "profile":
+        edition = "the student edition (no solutions), " if app.config.vaebook_student else ""
+        return [_paragraph(f"This site is {edition}built in the {profile} profile.")]
+    if kind == "profile-times":
+        return _profile_times(app, profile)
+    rows = _exercise_rows(app, docname)
+    if not rows:
+        return [_paragraph("No notebook of this book has exercises.")]
+    header = ["chapter", "exercise", "kind", "minutes", "chapter total",
+              f"fits a {LAB_MINUTES}-minute lab"]
+    return [_paragraph(minutes_rule()), _table(header, rows)]
+
+
+def add_runtime_note(app, doctree, docname: str) -> None:
+    """``doctree-resolved``: under a notebook page's title, how long the notebook ran in this
+    build and in which profile (MyST-NB's execution data for the page)."""
+    if app.builder.format != "html":
+        return
+    metadata = getattr(app.env, "nb_metadata", None) or {}
+    note = runtime_note((metadata.get(docname) or {}).get("exec_data"), _build_profile(app))
+    if not note:
+        return
+    paragraph = _nodes.paragraph(classes=["vaebook-runtime"])
+    paragraph += _nodes.emphasis(text=note)
+    section = next(iter(doctree.findall(_nodes.section)), None)
+    if section is not None and section.children and isinstance(section[0], _nodes.title):
+        section.insert(1, paragraph)
+    else:
+        doctree.insert(0, paragraph)
+
+
+def _sphinx_classes():
+    """The directive and transforms (made here: they need Sphinx, which the tests need not)."""
+    from sphinx.transforms import SphinxTransform
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+    from sphinx.util.docutils import SphinxDirective
+
+    class GeneratedDirective(SphinxDirective):
+        """``{vaebook-build-profile}``, ``{vaebook-profile-times}`` and
+        ``{vaebook-exercise-table}``: a placeholder, filled in by ``FillGenerated``."""
+
+        has_content = False
+
+        def run(self):
+            docs = getattr(self.env, "vaebook_generated_docs", set())
+            docs.add(self.env.docname)
+            self.env.vaebook_generated_docs = docs
+            return [vaebook_generated(kind=_GENERATED_DIRECTIVES[self.name])]
+
+    class FillGenerated(SphinxPostTransform):
+        default_priority = 8  # before the references are resolved (10)
+
+        def run(self, **kwargs) -> None:
+            for node in list(self.document.findall(vaebook_generated)):
+                node.replace_self(_generated(self.app, node["kind"], self.env.docname))
+
+    class RemoveSolutions(SphinxTransform):
+        """Student edition: every solution goes, before anything (search index, labels, images)
+        sees it. sphinx-exercise's own ``hide_solutions`` cannot do it for gated solutions: its
+        ``solution-start`` then makes no node, the code cells after it stay, and the build stops
+        on the ``solution-end`` node (executablebooks/sphinx-exercise#89, open in 1.2.1). So the
+        gated solutions are merged as usual (MergeGatedSolutions, priority 10) and removed here."""
+
+        default_priority = 11
+
+        def apply(self, **kwargs) -> None:
+            if not self.config.vaebook_student:
+                return
+            for node in list(self.document.findall(_is_solution_node)):
+                node.parent.remove(node)
+
+    return GeneratedDirective, FillGenerated, RemoveSolutions
+
+
+def _purge_generated(app, env, docname) -> None:
+    getattr(env, "vaebook_generated_docs", set()).discard(docname)
+
+
+def _merge_generated(app, env, docnames, other) -> None:
+    docs = getattr(env, "vaebook_generated_docs", set())
+    docs |= getattr(other, "vaebook_generated_docs", set()) & set(docnames)
+    env.vaebook_generated_docs = docs
+
+
+def _rewrite_generated(app, env) -> list[str]:
+    """``env-updated``: pages with generated tables are written again in every build (their
+    content depends on every notebook and on this build's executions)."""
+    return sorted(getattr(env, "vaebook_generated_docs", set()) & set(env.found_docs))
+
+
+def _student_title(app, config) -> None:
+    if config.vaebook_student and config.html_title and "student edition" not in config.html_title:
+        config.html_title = f"{config.html_title} (student edition)"
+
+
 def setup(app):
+    # Student edition: solutions leave the pages and the downloaded notebooks. `make student`
+    # sets it through the overlay _config_student.yml.
+    app.add_config_value("vaebook_student", False, "env", types=[bool])
+    # The profile the notebooks run in (default: $VAEBOOK_PROFILE, as the library reads it).
+    app.add_config_value("vaebook_profile", "", "env", types=[str])
+    # Where the teachers' page finds each profile's measured run times (relative to the source).
+    app.add_config_value("vaebook_profile_times", "benchmarks/{profile}_profile_times.json",
+                         "env", types=[str])
+    generated_directive, fill_generated, remove_solutions = _sphinx_classes()
+    app.add_node(vaebook_generated)
+    for name in _GENERATED_DIRECTIVES:
+        app.add_directive(name, generated_directive)
+    app.add_post_transform(fill_generated)
+    app.add_transform(remove_solutions)
+    app.connect("config-inited", _student_title)
+    app.connect("env-purge-doc", _purge_generated)
+    app.connect("env-merge-info", _merge_generated)
+    app.connect("env-updated", _rewrite_generated)
+    app.connect("doctree-resolved", add_runtime_note)
     app.connect("build-finished", write_reader_notebooks)
     app.connect("build-finished", set_figure_alt_text)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -109,7 +109,8 @@ def table(frame, precision: int = 2, formats: dict[str, str] | None = None):
     cells = {"selector": "th, td", "props": "padding: 0.25em 0.9em; text-align: right;"}
     style = frame.style.hide(axis="index").format(precision=precision, na_rep="–")
     if formats:
-        style = style.format(formats, na_rep="–")
+        # each format call resets the columns it does not name: give precision again
+        style = style.format(formats, precision=precision, na_rep="–")
     return style.set_table_styles([cells])
 
 

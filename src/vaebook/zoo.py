@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -100,8 +101,9 @@ def train_or_load(
     bad = first_non_finite_weight(model)
     if bad is not None:
         raise RuntimeError(f"refusing to cache {name}: weight {bad} is not finite")
-    # Write into a temporary folder and rename it, so an interrupted save leaves no half entry.
-    partial = folder.with_name(folder.name + ".partial")
+    # Write into a temporary folder and rename it, so an interrupted save leaves no half entry;
+    # one temporary folder per process, so two runs saving the same model cannot mix their files.
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     model.save_weights(partial / "model.weights.h5")
