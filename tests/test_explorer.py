@@ -149,6 +149,13 @@ def test_plane_is_self_contained_and_small(plane):
     assert not re.search(r"""(?:src|href)=["'](?!data:)""", plane.data)
 
 
+@pytest.mark.parametrize("name", ["plane", "traversal"])
+def test_a_widget_whose_script_does_not_run_says_so(name, request):
+    widget = request.getfixturevalue(name)
+    assert "This explorer is still: its script has not run here" in widget.data
+    assert "root.querySelector('.vx-static').remove()" in parse(widget).scripts[0]
+
+
 def test_plane_counts_the_codes_outside_it():
     codes = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, -4.0], [1.0, 1.0]])
     widget = explorer.latent_plane_explorer(blob_decode, codes, np.array([0, 1, 2, 3]), "t",

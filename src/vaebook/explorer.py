@@ -4,8 +4,9 @@ A widget is an :class:`IPython.display.HTML` object: inline HTML, CSS and a smal
 JavaScript, with every image a base64 PNG data URI. Everything the reader can see is decoded in
 Python when the cell runs; the script only chooses which precomputed image to show. The same
 output works on the built page, in JupyterLab (which runs the scripts of HTML outputs in trusted
-notebooks, i.e. outputs it produced itself), in Colab and in VS Code. Without JavaScript (an
-untrusted notebook) the widget shows its starting image and does not move.
+notebooks, i.e. outputs it produced itself), in Colab and in VS Code. Where its script does not
+run (a notebook opened but not trusted) the widget shows its starting image, and a line saying
+that it is still and why; the script removes that line.
 
 - :func:`latent_plane_explorer`: a 2-D code space. The codes of test images are drawn as a scatter
   coloured by digit; pointing at the plane (mouse, touch or pen; arrow keys once it has the focus)
@@ -63,6 +64,7 @@ _CSS = """
  border:1px solid #888;background-color:#fff;margin:0}
 .vaebook-explorer .vx-caption{font-size:.9em;margin:.2em 0 0}
 .vaebook-explorer .vx-readout{font-variant-numeric:tabular-nums;margin:.4em 0 0}
+.vaebook-explorer .vx-static{font-size:.9em;margin:.5em 0 0;font-style:italic}
 .vaebook-explorer .vx-note{font-size:.9em;margin:.5em 0 0;max-width:44em}
 .vaebook-explorer .vx-sliders{flex:1 1 260px;min-width:0;max-width:100%}
 .vaebook-explorer .vx-grid{display:grid;grid-template-columns:max-content minmax(5em,1fr)
@@ -84,6 +86,7 @@ def _plane_script(root_id: str) -> str:
     if (!root) { if (tries < 100) setTimeout(function () { start(tries + 1); }, 100); return; }
     if (root.dataset.vxStarted) return;
     root.dataset.vxStarted = '1';
+    root.querySelector('.vx-static').remove();
     var s = JSON.parse(root.dataset.settings);
     var n = s.grid_size, plane = root.querySelector('.vx-plane');
     var marker = root.querySelector('.vx-marker');
@@ -136,6 +139,7 @@ def _traversal_script(root_id: str) -> str:
     if (!root) { if (tries < 100) setTimeout(function () { start(tries + 1); }, 100); return; }
     if (root.dataset.vxStarted) return;
     root.dataset.vxStarted = '1';
+    root.querySelector('.vx-static').remove();
     var s = JSON.parse(root.dataset.settings);
     var view = root.querySelector('[data-vaebook-explorer-view]');
     var readout = root.querySelector('.vx-readout');
@@ -382,6 +386,8 @@ def latent_plane_explorer(decode, codes, labels, title: str, grid_size: int = 24
  aria-live="polite">{_code_text(z1[start[0]], z2[start[1]])}</div>
 </div>
 </div>
+<div class="vx-static">This explorer is still: its script has not run here (in Jupyter, run the
+cell, or trust the notebook).</div>
 <div class="vx-note">Move the pointer over the plane, touch it, or click it and use the arrow keys:
 the image is the decoding of the marked code. {esc(drawn)}</div>
 <script>{_plane_script(root_id)}</script>
@@ -489,6 +495,8 @@ def traversal_explorer(decode, base_code, values, title: str, dimension_labels=N
 <button type="button">Back to the base code</button>
 </div>
 </div>
+<div class="vx-static">This explorer is still: its script has not run here (in Jupyter, run the
+cell, or trust the notebook).</div>
 <div class="vx-note">Each slider sets one dimension of the base code ({esc(value_text)});
 moving one puts the others back to the base code, since only single changes are decoded in
 advance.</div>
