@@ -704,6 +704,9 @@ class _Checker:
             if view.bounding_box() is None:
                 continue  # not shown (in an output the reader cannot open): nothing to use
             try:
+                # In the middle of the window, so that a sticky header covers none of it and
+                # hovering scrolls nothing: what is screenshotted is the widget alone.
+                widget.evaluate("(el) => el.scrollIntoView({block: 'center', inline: 'nearest'})")
                 before = view.screenshot(timeout=EXPLORER_TIMEOUT_MS, animations="disabled")
                 if kind == "latent-plane":
                     changed, how = self._use_plane(widget, view, before)
