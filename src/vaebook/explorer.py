@@ -42,7 +42,9 @@ from PIL import Image, PngImagePlugin
 from . import checks, plotting
 
 VIEW_PX = 192  # CSS pixels: the side of the decoded image shown (an integer multiple of its pixels)
-SCATTER_INCHES = (5.0, 4.3)  # (width, height) of the scatter, shown at plotting.DISPLAY_DPI
+# (width, height) of the scatter, shown at plotting.DISPLAY_DPI: with the decoded image beside it,
+# the widget fits the 688 px of a chapter's column at a 1280 px window.
+SCATTER_INCHES = (4.6, 4.0)
 GREY_LEVELS = 64  # grey levels kept in the PNGs of decoded images: smaller pages, no visible change
 _COUNTER = itertools.count(1)
 MINUS = "\u2212"  # the minus sign of the numbers the widgets write
@@ -52,7 +54,7 @@ _CSS = """
 .vaebook-explorer{margin:.5em 0 1em;max-width:100%;color:inherit}
 .vaebook-explorer .vx-title{font-weight:bold;margin:0 0 .4em}
 .vaebook-explorer .vx-body{display:flex;flex-wrap:wrap;gap:12px 16px;align-items:flex-start}
-.vaebook-explorer .vx-figure{position:relative;margin:0;flex:0 1 500px;max-width:100%}
+.vaebook-explorer .vx-figure{position:relative;margin:0;flex:0 1 auto;max-width:100%}
 .vaebook-explorer .vx-figure img{display:block;width:100%;height:auto;max-width:100%}
 .vaebook-explorer .vx-plane{position:absolute;cursor:crosshair;touch-action:none}
 .vaebook-explorer .vx-plane:focus-visible{outline:2px solid #1f77b4;outline-offset:2px}
