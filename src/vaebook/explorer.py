@@ -381,7 +381,7 @@ def latent_plane_explorer(decode, codes, labels, title: str, grid_size: int = 24
  style="{plane_style}"><div class="vx-marker" style="{marker_style}"></div></div>
 </figure>
 <div class="vx-panel" style="width:{scale * width + 2}px">
-<div class="vx-caption">decoding of the marked code</div>
+<div class="vx-caption">decoded at the marker</div>
 <div class="vx-view" id="{root_id}-view" data-vaebook-explorer-view role="img"
  aria-label="the decoding of the marked code" style="{view_style}"></div>
 <div class="vx-readout" id="{root_id}-readout"
