@@ -87,7 +87,8 @@ clean:
 
 # Every page of the test build in headless Chromium (tools/browser_check.py): dead links and anchors,
 # broken images, unrendered maths, raw MyST roles, errors in outputs, equations wider than the
-# column, illegible figure text; screenshots at 1280 and 390 px in _build/screenshots. Chromium comes
+# column, illegible figure text, explorers (vaebook.explorer) that do not react when used;
+# screenshots at 1280 and 390 px in _build/screenshots. Chromium comes
 # from apt where this runs as root, and the check is skipped, saying so, where it cannot.
 browser-check: $(STAMP)
 	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \

@@ -24,7 +24,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from vaebook import applications, book, checks, config, data, losses, metrics, plotting, training, zoo
+from vaebook import (applications, book, checks, config, data, explorer, losses, metrics,
+                     plotting, training, zoo)
 from vaebook.models import (VAE, Autoencoder, ClassifierConfig, GANConfig, Sampling, VAEConfig,
                             build_decoder, build_discriminator, build_encoder, build_generator,
                             build_model)
@@ -348,6 +349,13 @@ CASES = [
     Case("roc curves pair", lambda c: plotting.plot_roc_curves({"a": ([0, 1], [0, 1])}, "t"), TypeError, r"curves\['a'\] must be a tuple \(fpr, tpr, auc\)"),
     Case("roc curves auc", lambda c: plotting.plot_roc_curves({"a": ([0, 1], [0, 1], 1.5)}, "t"), ValueError, r"curves\['a'\] AUC must be a finite number in \[0, 1\]"),
     Case("roc curves lengths", lambda c: plotting.plot_roc_curves({"a": ([0, 1], [0], 0.5)}, "t"), ValueError, r"curves\['a'\] true positive rates must be a 1-d sequence of 2"),
+    # --- explorer
+    Case("plane explorer decode", lambda c: explorer.latent_plane_explorer(c.vae, c.codes, c.labels, "t"), TypeError, r"decode must be a function decode\(z\) -> images, e.g. vae.decode, got the model itself \(pass its .decode\)"),
+    Case("plane explorer codes 3-d", lambda c: explorer.latent_plane_explorer(c.vae.decode, np.zeros((6, 3)), c.labels, "t"), ValueError, r"codes must be codes of shape \(N, 2\)"),
+    Case("plane explorer extent", lambda c: explorer.latent_plane_explorer(c.vae.decode, c.codes, c.labels, "t", extent=0), ValueError, r"extent must be a positive number"),
+    Case("traversal explorer values", lambda c: explorer.traversal_explorer(c.vae.decode, c.codes[0], [1.0, 0.0], "t"), ValueError, r"values must be increasing"),
+    Case("traversal explorer labels", lambda c: explorer.traversal_explorer(c.vae.decode, c.codes[0], [0.0, 1.0], "t", dimension_labels=["a"]), ValueError, r"dimension_labels must have one label per slider \(2\)"),
+    Case("traversal explorer wrong decoder", lambda c: explorer.traversal_explorer(c.vae.decode, np.zeros(3), [0.0, 1.0], "t"), ValueError, r"z must be codes of shape \(N, 2\)"),
     # --- book
     Case("record array", lambda c: book.record(x=np.array([1.0, 2.0])), TypeError, r"x must be a number, a bool or a string"),
     Case("record nan", lambda c: book.record(loss=float("nan")), ValueError, r"loss must be a finite number, got nan"),

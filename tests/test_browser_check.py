@@ -6,6 +6,7 @@ skip, saying why, where Chromium or the playwright package is missing.
 
 import importlib.metadata
 import importlib.util
+import re
 import shutil
 import struct
 import sys
@@ -63,6 +64,49 @@ def _copy_site(name: str, destination: Path) -> Path:
     return site
 
 
+def blob_decode(z):
+    """Codes (N, J) -> (N, 28, 28, 1): a blob that moves with z0 and z1 (other dimensions do
+    nothing), as a decoder would."""
+    import numpy as np
+
+    z = np.asarray(z, np.float64)
+    rows, columns = np.mgrid[0:28, 0:28]
+    distance = ((columns - 14 - 3 * z[:, 0, None, None]) ** 2
+                + (rows - 14 + 3 * z[:, 1, None, None]) ** 2)
+    return np.exp(-distance / 32.0)[..., None].astype(np.float32)
+
+
+def explorer_widgets(decode=blob_decode, with_script: bool = True) -> dict[str, str]:
+    """kind -> the HTML of a small explorer widget of that kind (vaebook.explorer), its script
+    removed if not ``with_script``. The traversal's first slider moves a dimension that changes
+    nothing, as a collapsed dimension of a real model does."""
+    import numpy as np
+
+    from vaebook import explorer
+
+    rng = np.random.default_rng(0)
+    widgets = {
+        "latent-plane": explorer.latent_plane_explorer(
+            decode, rng.normal(size=(200, 2)), rng.integers(0, 10, 200), "A plane",
+            grid_size=8).data,
+        "traversal": explorer.traversal_explorer(
+            decode, np.zeros(3), np.linspace(-2.5, 2.5, 5), "A traversal",
+            dimension_labels=["z2: nothing", "z0: x"], dimensions=[2, 0]).data,
+    }
+    if not with_script:
+        widgets = {kind: re.sub(r"<script>.*?</script>", "", html, flags=re.S)
+                   for kind, html in widgets.items()}
+    return widgets
+
+
+def write_explorers(page: Path, widgets: dict[str, str]) -> None:
+    """Put the widgets where ``page`` has ``<!-- vaebook-explorer: KIND -->``."""
+    html = page.read_text(encoding="utf-8")
+    for kind, widget in widgets.items():
+        html = html.replace(f"<!-- vaebook-explorer: {kind} -->", widget)
+    page.write_text(html, encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def good_site(tmp_path_factory):
     site = _copy_site("good", tmp_path_factory.mktemp("sites"))
@@ -71,6 +115,7 @@ def good_site(tmp_path_factory):
                                                           "vaebook:min_font_px": "28.0"}))
     (site / "_images").mkdir()
     (site / "_images" / "plain.png").write_bytes(make_png(400, 100))  # no record: not measured
+    write_explorers(site / "chapter.html", explorer_widgets())
     return site
 
 
@@ -79,6 +124,7 @@ def broken_site(tmp_path_factory):
     site = _copy_site("broken", tmp_path_factory.mktemp("sites"))
     # 6 px text shown at the image's natural size: 6 CSS px, under 9.
     (site / "tiny.png").write_bytes(make_png(300, 100, {"vaebook:min_font_px": "6.0"}))
+    write_explorers(site / "other.html", explorer_widgets(with_script=False))
     return site
 
 
@@ -149,7 +195,7 @@ def test_broken_site_reports_every_kind(broken_problems):
     kinds = {problem.kind for problem in broken_problems}
     assert kinds == {"dead-link", "dead-anchor", "broken-image", "raw-role", "output-error",
                      "unrendered-math", "wide-equation", "small-figure-text",
-                     "distorted-image"}, (
+                     "distorted-image", "explorer-inert"}, (
         "\n".join(map(str, broken_problems)))
 
 
@@ -169,7 +215,14 @@ def test_broken_site_problems_say_where(broken_problems):
                      "wide-equation: display equation \"a very long equation\" is 2000 px wide in "
                      "a 400 px column at 1280 px",
                      "small-figure-text: figure \"tiny.png\"",
-                     "distorted-image: image \"tiny.png\" (\"A squashed figure\")"]:
+                     "distorted-image: image \"tiny.png\" (\"A squashed figure\")",
+                     "other.html: explorer-inert: latent-plane explorer \"A plane\" "
+                     "(vaebook-explorer-plane-",
+                     "its image did not change after the pointer moved to 5 places of its plane",
+                     "other.html: explorer-inert: traversal explorer \"A traversal\" "
+                     "(vaebook-explorer-traversal-",
+                     "its image did not change after End and Home were pressed on 2 of its "
+                     "sliders"]:
         assert expected in text, f"{expected!r} not in:\n{text}"
     assert "other.html#present" not in text
 
@@ -226,3 +279,25 @@ def test_real_mathjax_renders_and_long_equations_are_caught(tmp_path):
     assert errors[1].startswith("MathJax error: undefined TeX command \\nosuchcommand in"), text
     assert errors[2] == r'TeX shown as text: "\[ \frac{1}{ \]"', text  # MathJax never saw it
     assert {p.kind for p in problems} == {"wide-equation", "unrendered-math"}, text
+
+
+@needs_browser
+def test_explorers_are_used_and_judged_by_what_they_show(tmp_path):
+    """A working explorer passes (the traversal only through its second slider); one whose script
+    runs but whose images are all alike (a decoder that ignores its code) is inert too: the check
+    compares what is shown, not whether a script is there."""
+    import numpy as np
+
+    def constant_decode(z):
+        return np.full((len(z), 28, 28, 1), 0.5, np.float32)
+
+    working, constant = explorer_widgets(), explorer_widgets(constant_decode)
+    for name, widgets in (("working", working), ("constant", constant)):
+        (tmp_path / f"{name}.html").write_text(
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{name}</title></head>'
+            f'<body><main><article class="bd-article">{"".join(widgets.values())}</article>'
+            f"</main></body></html>", encoding="utf-8")
+    problems = browser_check.check_site(tmp_path)
+    text = "\n".join(map(str, problems))
+    assert [(p.page, p.kind) for p in problems] == [("constant.html", "explorer-inert")] * 2, text
+    assert "pressed on 2 of its sliders" in text and "5 places of its plane" in text

@@ -34,6 +34,12 @@ line ``browser check: N pages, M problems``; exit status 1 when there are proble
     a figure whose PNG records its smallest text (``vaebook:min_font_px``, in image pixels,
     written by :func:`vaebook.plotting.figure_png`) and that is shown so small at 1280 px that
     this text is under ``--min-font-px`` CSS pixels;
+``explorer-inert``
+    an interactive explorer of :mod:`vaebook.explorer` (an element with
+    ``data-vaebook-explorer``) whose image (its ``data-vaebook-explorer-view``) does not change
+    when the reader uses it: the pointer moved to several places of a ``latent-plane`` explorer's
+    plane (``data-vaebook-explorer-plane``), or the keys End and Home pressed on a ``traversal``
+    explorer's sliders (its script did not run, or failed);
 ``page-error``
     a page that could not be loaded or checked at all (a timeout, a crashed tab).
 
@@ -80,6 +86,10 @@ SKIP_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 MATHS_TIMEOUT_S = 20.0  # a page that loads MathJax gets this long to typeset
 PAGE_TIMEOUT_S = 60.0
 FONT_CHUNK = "vaebook:min_font_px"
+EXPLORER_TIMEOUT_MS = 5000  # to scroll to a widget and hover or press a key
+# Where the pointer goes over a plane, as fractions of its width and height.
+PLANE_POSITIONS = ((0.5, 0.5), (0.15, 0.15), (0.85, 0.85), (0.15, 0.85), (0.85, 0.15))
+MAX_SLIDERS_TRIED = 8
 
 # TeX left as text: display delimiters, environments and the commands a chapter uses most.
 UNRENDERED_MATHS = re.compile(
@@ -533,6 +543,7 @@ class _Checker:
         browser_page.evaluate(_JS_SETTLE)
         images = browser_page.evaluate(_JS_IMAGES)  # widths with hidden outputs opened
         data = browser_page.evaluate(_JS_COLLECT)
+        self.check_explorers(browser_page, page)
         browser_page.evaluate(_JS_COLLAPSE)
 
         self.page_ids[page] = set(data["ids"])
@@ -673,6 +684,70 @@ class _Checker:
             return float(value) if value is not None else None
         except ValueError:
             return None
+
+    def check_explorers(self, browser_page, page: str) -> None:
+        """Use every explorer widget of the page as a reader would; report those whose image
+        does not change (screenshots of the image before and after, compared)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        widgets = browser_page.locator("[data-vaebook-explorer]")
+        for index in range(widgets.count()):
+            widget = widgets.nth(index)
+            kind = widget.get_attribute("data-vaebook-explorer") or ""
+            name = (f"{kind} explorer \"{_short(widget.get_attribute('aria-label') or '', 60)}\""
+                    f" ({widget.get_attribute('id') or f'number {index + 1} on the page'})")
+            view = widget.locator("[data-vaebook-explorer-view]").first
+            if view.count() == 0:
+                self.report(page, "explorer-inert",
+                            f"{name} has no image (no data-vaebook-explorer-view element)")
+                continue
+            if view.bounding_box() is None:
+                continue  # not shown (in an output the reader cannot open): nothing to use
+            try:
+                # In the middle of the window, so that a sticky header covers none of it and
+                # hovering scrolls nothing: what is screenshotted is the widget alone.
+                widget.evaluate("(el) => el.scrollIntoView({block: 'center', inline: 'nearest'})")
+                before = view.screenshot(timeout=EXPLORER_TIMEOUT_MS, animations="disabled")
+                if kind == "latent-plane":
+                    changed, how = self._use_plane(widget, view, before)
+                elif kind == "traversal":
+                    changed, how = self._use_sliders(widget, view, before)
+                else:
+                    changed, how = False, "nothing: the check does not know this kind of explorer"
+            except PlaywrightError as error:  # a timeout: hidden behind something, or detached
+                message = str(error).strip().splitlines()[0] if str(error).strip() else "?"
+                changed, how = False, f"a reader's action, which failed ({_short(message, 80)})"
+            if not changed:
+                self.report(page, "explorer-inert",
+                            f"{name}: its image did not change after {how}")
+
+    def _use_plane(self, widget, view, before: bytes) -> tuple[bool, str]:
+        plane = widget.locator("[data-vaebook-explorer-plane]").first
+        if plane.count() == 0:
+            return False, "nothing: it has no data-vaebook-explorer-plane element to point at"
+        box = plane.bounding_box()
+        if box is None or box["width"] < 2 or box["height"] < 2:
+            return False, "nothing: its plane is not shown"
+        for fraction_x, fraction_y in PLANE_POSITIONS:
+            plane.hover(position={"x": fraction_x * box["width"], "y": fraction_y * box["height"]},
+                        timeout=EXPLORER_TIMEOUT_MS)
+            if view.screenshot(timeout=EXPLORER_TIMEOUT_MS, animations="disabled") != before:
+                return True, ""
+        return False, f"the pointer moved to {len(PLANE_POSITIONS)} places of its plane"
+
+    def _use_sliders(self, widget, view, before: bytes) -> tuple[bool, str]:
+        sliders = widget.locator("input[type=range]")
+        count = min(sliders.count(), MAX_SLIDERS_TRIED)
+        if count == 0:
+            return False, "nothing: it has no slider"
+        for index in range(count):
+            slider = sliders.nth(index)
+            slider.focus(timeout=EXPLORER_TIMEOUT_MS)
+            for key in ("End", "Home"):
+                slider.press(key, timeout=EXPLORER_TIMEOUT_MS)
+                if view.screenshot(timeout=EXPLORER_TIMEOUT_MS, animations="disabled") != before:
+                    return True, ""
+        return False, f"End and Home were pressed on {count} of its sliders"
 
     def check_maths(self, page: str, data: dict, maths: str) -> None:
         for message in dict.fromkeys(data["mathErrors"]):

@@ -14,6 +14,8 @@ Modules, in the order the book meets them:
   (FID, KID, precision and recall, mode coverage) on the classifier's features
 - :mod:`vaebook.zoo`      train-or-load cache keyed by config, profile, data and code
 - :mod:`vaebook.plotting` the book's figures
+- :mod:`vaebook.explorer` latent-space explorers that work on the static page (no kernel):
+  point at a 2-D code plane, or move one slider per latent dimension, to see the decoding
 - :mod:`vaebook.applications` compression, denoising, inpainting, anomaly scores, and their baselines
 - :mod:`vaebook.checks`   the argument checks every public function uses
 - :mod:`vaebook.exercises` checkers for the chapters' coding exercises (``check_kl(my_kl)``...)
