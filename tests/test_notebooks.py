@@ -135,3 +135,20 @@ def test_bibliography_is_cited_and_complete():
     cited = _cited_keys()
     assert cited - entries == set(), f"cited but missing from references.bib: {cited - entries}"
     assert entries - cited == set(), f"in references.bib but never cited: {entries - cited}"
+
+
+CHAPTERS = [p for p in NOTEBOOKS if re.match(r"0\d_", p.name)]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_every_chapter_has_four_exercises_two_of_them_self_checking(path):
+    """A chapter ends with at least four exercises; at least two are coding exercises whose
+    visible `exercise` cell calls a checker of `vaebook.exercises` on the reader's function."""
+    cells = _cells(path)
+    exercises = sum("{exercise}" in "".join(c["source"]) for c in cells)
+    checked = [c for c in cells if c["cell_type"] == "code" and "exercise" in _tags(c)
+               and re.search(r"exercises\.check_\w+\(", "".join(c["source"]))]
+    assert exercises >= 4, f"{path.name}: {exercises} exercises"
+    assert len(checked) >= 2, f"{path.name}: {len(checked)} self-checking exercises"
+    for cell in checked:  # the reader's part is blank: the stub returns None, never a solution
+        assert "your code here" in "".join(cell["source"]), f"{path.name}: exercise cell not blank"
