@@ -152,3 +152,15 @@ def test_every_chapter_has_four_exercises_two_of_them_self_checking(path):
     assert len(checked) >= 2, f"{path.name}: {len(checked)} self-checking exercises"
     for cell in checked:  # the reader's part is blank: the stub returns None, never a solution
         assert "your code here" in "".join(cell["source"]), f"{path.name}: exercise cell not blank"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_vaebook_is_imported_before_tensorflow(path):
+    """vaebook imports TensorFlow with its start-up lines on stderr silenced; a chapter that
+    imports tensorflow or keras first prints them on the page (and fails the -W build). (The
+    appendix configures its devices before TensorFlow starts, and silences it itself.)"""
+    code = "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "code")
+    first_vaebook = code.find("from vaebook import")
+    first_tf = min((m.start() for m in re.finditer(r"^(import|from) (tensorflow|keras)\b", code,
+                                                     re.M)), default=len(code))
+    assert first_vaebook < first_tf, f"{path.name}: import vaebook before tensorflow/keras"
