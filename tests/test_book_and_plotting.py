@@ -17,6 +17,23 @@ def test_record_prints_and_converts_numpy_scalars(capsys):
     assert capsys.readouterr().out.splitlines() == ["a = 1.235", "b = 3", "c = text"]
 
 
+def test_record_figure_glues_a_figure_without_showing_it(monkeypatch):
+    import matplotlib.pyplot as plt
+    import myst_nb
+
+    glued = []
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.append(
+        (name, value, display)))
+    figure = plt.figure()
+    book.record_figure("samples", figure)
+    assert glued == [("samples", figure, False)]
+    with pytest.raises(TypeError, match="matplotlib Figure"):
+        book.record_figure("samples", np.zeros((28, 28)))
+    with pytest.raises(ValueError, match="identifier"):
+        book.record_figure("two words", figure)
+    plt.close(figure)
+
+
 def test_show_source_is_a_python_code_block():
     shown = book.show_source(plotting.figure_title)
     assert shown.data.startswith("```python\n# vaebook.plotting\ndef figure_title")

@@ -65,7 +65,7 @@ def test_plumbing_is_hidden_on_the_page(path):
             continue
         source = "".join(cell["source"])
         hidden = "remove-cell" in _tags(cell)
-        for plumbing in ("book.record(", "glue(", "assert "):
+        for plumbing in ("book.record(", "book.record_figure(", "glue(", "assert "):
             if plumbing in source:
                 assert hidden, f"{path.name}: `{plumbing}` in a cell the page shows:\n{source}"
         assert "from myst_nb import glue" not in source, "use vaebook.book.record"
@@ -164,3 +164,20 @@ def test_vaebook_is_imported_before_tensorflow(path):
     first_tf = min((m.start() for m in re.finditer(r"^(import|from) (tensorflow|keras)\b", code,
                                                      re.M)), default=len(code))
     assert first_vaebook < first_tf, f"{path.name}: import vaebook before tensorflow/keras"
+
+
+def test_every_figure_another_page_pastes_is_recorded_by_its_notebook():
+    """A `{glue}` directive with `:doc:` on a prose page names a figure its notebook records."""
+    pages = sorted((ROOT / "book").glob("*.md"))
+    pasted = []
+    for page in pages:
+        text = page.read_text()
+        for key, doc in re.findall(r"```\{glue\} (\w+)\n:doc: ([^\n]+)", text):
+            pasted.append((page.name, key, doc))
+    assert pasted, "the landing page shows a figure from a chapter"
+    for page, key, doc in pasted:
+        notebook = (ROOT / "book" / doc).resolve()
+        assert notebook.exists(), f"{page}: {doc} does not exist"
+        code = "\n".join("".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "code")
+        assert re.search(rf"book\.record_figure\(\s*\"{key}\"", code), (
+            f"{page}: {key} is never recorded with book.record_figure in {doc}")

@@ -409,10 +409,11 @@ def test_profile_times_rows():
     payload = {"profile": "full", "results": [
         {"chapter": "01_autoencoder", "data": "subset", "seconds": 95.2},
         {"chapter": "02_vae", "data": "subset", "seconds": 3700},
-        {"chapter": "01_autoencoder", "data": "standin", "seconds": 600}]}
+        {"chapter": "01_autoencoder", "data": "standin", "seconds": 600,
+         "errors": ["cell 3: AssertionError: "]}]}
     header, rows = ext.profile_times_rows(payload)
     assert header == ["notebook", "subset data", "standin data"]
-    assert rows == [["01_autoencoder", "1 min 35 s", "10 min 00 s"],
+    assert rows == [["01_autoencoder", "1 min 35 s", "10 min 00 s (a cell failed)"],
                     ["02_vae", "1 h 01 min", "not run"],
                     ["all", "1 h 03 min", "10 min 00 s"]]
     assert ext.profile_times_rows({"results": []}) == (["notebook"], [])

@@ -196,14 +196,21 @@ def test_full_profile_times_script_runs_a_notebook_per_data_set(tmp_path):
                                        "language": "python"}
     path = tmp_path / "00_tiny.ipynb"
     nbformat.write(notebook, path)
+    # A second notebook with a failing cell: the run goes on, and the failure is reported.
+    notebook.cells = [nbformat.v4.new_code_cell("1 / 0"), nbformat.v4.new_code_cell("x = 2")]
+    failing = tmp_path / "01_fails.ipynb"
+    nbformat.write(notebook, failing)
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "full_profile_times.py"
     result = subprocess.run([sys.executable, str(script), "--profile", "quick", "--notebook",
-                             str(path), "--out", str(tmp_path / "out")],
+                             str(path), "--notebook", str(failing), "--out", str(tmp_path / "out")],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     payload = json.loads((tmp_path / "out" / "quick_profile_times.json").read_text())
-    assert [row["data"] for row in payload["results"]] == ["subset", "standin"]
+    assert [row["data"] for row in payload["results"]] == ["subset"] * 2 + ["standin"] * 2
     assert all(row["seconds"] > 0 for row in payload["results"])
+    assert [row["errors"] for row in payload["results"][:2]] == [
+        [], ["cell 0: ZeroDivisionError: division by zero"]]
     assert payload["profile"] == "quick" and "--profile quick --notebook" in payload["command"]
     table = (tmp_path / "out" / "quick_profile_times.md").read_text()
     assert "Only the notebooks named" in table and "| 00_tiny |" in table
+    assert "(a cell failed)" in table.split("| 01_fails |")[1].splitlines()[0]

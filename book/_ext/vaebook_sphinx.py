@@ -1060,10 +1060,11 @@ def profile_times_rows(payload: Mapping) -> tuple[list[str], list[list[str]]]:
     for chapter in chapters:
         row = [chapter]
         for name in data_sets:
-            found = [r["seconds"] for r in results if (r["chapter"], r["data"]) == (chapter, name)]
+            found = [r for r in results if (r["chapter"], r["data"]) == (chapter, name)]
             if found:
-                totals[name] += found[0]
-            row.append(format_duration(found[0]) if found else "not run")
+                totals[name] += found[0]["seconds"]
+            row.append("not run" if not found else format_duration(found[0]["seconds"])
+                       + (" (a cell failed)" if found[0].get("errors") else ""))
         rows.append(row)
     if len(chapters) > 1:
         rows.append(["all"] + [format_duration(totals[name]) for name in data_sets])

@@ -67,6 +67,26 @@ def record(**values) -> dict:
     return converted
 
 
+def record_figure(name: str, figure) -> None:
+    """Glue a Matplotlib ``figure`` under ``name`` for another page of the book to show.
+
+    The page pastes it with ``{glue} name`` and ``:doc: <the notebook>`` (the landing page shows
+    Chapter 6's samples this way, as this build drew them). Nothing is displayed here; outside a
+    Jupyter Book build it is a no-op, like :func:`record`.
+    """
+    from matplotlib.figure import Figure
+
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be an identifier-like string, got {name!r}")
+    if not isinstance(figure, Figure):
+        raise TypeError(f"figure must be a matplotlib Figure, got {checks.describe(figure)}")
+    try:
+        from myst_nb import glue
+    except ImportError:  # Colab and plain Jupyter need not have the book's build tools
+        return
+    glue(name, figure, display=False)
+
+
 def show_source(*objects):
     """Display the source code of library functions or classes as one highlighted block.
 
