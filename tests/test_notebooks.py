@@ -181,3 +181,24 @@ def test_every_figure_another_page_pastes_is_recorded_by_its_notebook():
         code = "\n".join("".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "code")
         assert re.search(rf"book\.record_figure\(\s*\"{key}\"", code), (
             f"{page}: {key} is never recorded with book.record_figure in {doc}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_every_chapter_ends_with_next_steps_and_further_reading(path):
+    """A section that says where to go next in the book ({doc} link) and what to read (a citation)."""
+    cells = [c for c in _cells(path) if c["cell_type"] == "markdown"]
+    sections = ["".join(c["source"]) for c in cells
+                if "".join(c["source"]).startswith("## Next steps and further reading")]
+    assert len(sections) == 1, f"{path.name}: one '## Next steps and further reading' section"
+    section = sections[0]
+    assert "- Next: " in section and "{doc}`" in section, f"{path.name}: no next chapter named"
+    assert "{cite:" in section, f"{path.name}: nothing to read cited"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_no_section_heading_inside_a_solution_cell(path):
+    """The student edition removes solution cells whole: a heading in one would vanish with it."""
+    for cell in _cells(path):
+        if "solution" in _tags(cell) and cell["cell_type"] == "markdown":
+            source = "".join(cell["source"])
+            assert not re.search(r"^#{1,3} ", source, re.M), f"{path.name}: heading in:\n{source}"
