@@ -239,7 +239,8 @@ def _lookups_for_real_notebooks(citations):
         for name in re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)", text):
             glue[name] = {"text/plain": "123.456"}
     return dict(equations=equations, exercises=exercises, citations=citations,
-                doc_titles={"book/setup": "Setting up", "book/references": "References"}), glue
+                doc_titles={"book/setup": "Setting up", "book/references": "References",
+                            **{f"notebooks/{p.stem}": p.stem for p in NOTEBOOKS}}), glue
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -248,7 +249,8 @@ def test_real_chapter_becomes_a_clean_reader_notebook(path, citations):
 
     common, glue = _lookups_for_real_notebooks(citations)
     source = json.loads(path.read_text())
-    lookups = ext.Lookups(docname=f"notebooks/{path.stem}", glue=glue, **common)
+    lookups = ext.Lookups(docname=f"notebooks/{path.stem}", glue=glue, **common,
+                          source_dir=str(path.parent))
     references = {key: f"Entry {key}." for key in citations}
     reader = ext.reader_notebook(source, lookups, references)
     nbformat.validate(nbformat.from_dict(reader))
@@ -258,6 +260,8 @@ def test_real_chapter_becomes_a_clean_reader_notebook(path, citations):
                  ":label:", ":class:"):
         assert left not in markdown, left
     assert not LEFT_OVER_ROLE.search(markdown), LEFT_OVER_ROLE.search(markdown)
+    # The diagrams travel inside the notebook: a downloaded notebook has no book/figures beside it.
+    assert "](../book/figures/" not in markdown
     assert "123.5" in markdown and "**Exercise" in markdown and "**Solution to Exercise" in markdown
     assert re.search(r"\\tag\{\d+\.\d+\}", markdown)
     assert reader["cells"][-1]["source"].startswith("## References")
@@ -510,3 +514,26 @@ def test_fixture_book_download_and_alt_text(tmp_path):
 
     alt = re.search(r'<img alt="([^"]*)" src="\.\./_images/[0-9a-f]+\.png"', page)
     assert alt and html.unescape(alt[1]) == 'Loss & <validation> "curve"'
+
+
+def test_a_local_figure_travels_inside_the_reader_notebook_as_a_data_url(tmp_path):
+    import base64
+
+    (tmp_path / "figures").mkdir()
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>t</title></svg>'
+    (tmp_path / "figures" / "d.svg").write_text(svg)
+    text = "```{figure} figures/d.svg\n:alt: A box.\n\nThe caption.\n```"
+    lookups = ext.Lookups(source_dir=str(tmp_path))
+    rewritten = ext.rewrite_markdown(text, lookups=lookups)
+    prefix = "![A box.](data:image/svg+xml;base64,"
+    assert rewritten.startswith(prefix) and "The caption." in rewritten
+    encoded = rewritten[len(prefix):rewritten.index(")")]
+    assert base64.b64decode(encoded).decode() == svg
+    # A missing file is reported; a URL, or no source folder, keeps the path.
+    missing = ext.Lookups(source_dir=str(tmp_path))
+    assert "(figures/none.svg)" in ext.rewrite_markdown(text.replace("d.svg", "none.svg"),
+                                                        lookups=missing)
+    assert missing.missing == ["image:figures/none.svg"]
+    url = "```{figure} https://example.org/d.svg\n```"
+    assert "(https://example.org/d.svg)" in ext.rewrite_markdown(url, lookups=lookups)
+    assert "(figures/d.svg)" in ext.rewrite_markdown(text, lookups=ext.Lookups())

@@ -45,6 +45,7 @@ lookup tables from the Sphinx environment and write files or nodes.
 from __future__ import annotations
 
 import ast
+import base64
 import copy
 import html
 import json
@@ -111,6 +112,10 @@ class Lookups:
         numfig_format: Sphinx's ``numfig_format``.
         eqref_format: Sphinx's ``math_eqref_format`` (``"({number})"`` when unset).
         substitutions: MyST substitutions (``{{ name }}``).
+        source_dir: the folder of the notebook's source: the images that its ``{figure}`` and
+            ``{image}`` directives name by a relative path are read from there and travel inside
+            the reader notebook as ``data:`` URLs (a downloaded notebook or Colab has no
+            repository around it). Empty: the path is kept.
         missing: filled by :func:`rewrite_markdown` with the references it could not resolve
             (``"glue:name"``, ``"eq:label"``, ...), so that the build can warn about them.
     """
@@ -129,6 +134,7 @@ class Lookups:
         "code-block": "Listing %s", "exercise": "Exercise %s"})
     eqref_format: str = "({number})"
     substitutions: Mapping[str, str] = field(default_factory=dict)
+    source_dir: str = ""
     missing: list[str] = field(default_factory=list)
     cited: list[str] = field(default_factory=list)  # keys cited, in order of first use
     _exercise_index: int = 0
@@ -598,7 +604,8 @@ def _rewrite_directive(name: str, argument: str, options: dict[str, str], body: 
         return f"```{argument}\n{body.rstrip()}\n```"
     if name in ("figure", "image"):
         alt = options.get("alt") or body.strip().split("\n")[0] or argument
-        return _join(f"![{alt}]({argument})", body if name == "figure" else "")
+        return _join(f"![{alt}]({_image_target(argument.strip(), lookups)})",
+                     body if name == "figure" else "")
     if name == "raw":
         return body if argument.strip() == "html" else ""
     if name == "only":
@@ -704,6 +711,24 @@ def _scan_exercises(markdown_cells: Iterable[str]) -> tuple[list[str], dict[str,
 
 _SOURCE_HIDDEN_TAGS = {"remove-cell", "remove-input", "hide-input", "hide-cell", "solution"}
 _OUTPUTS_HIDDEN_TAGS = {"hide-output", "hide-cell"}
+
+
+_FILE_MIMES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+               ".jpeg": "image/jpeg", ".gif": "image/gif"}
+
+
+def _image_target(path: str, lookups: Lookups) -> str:
+    """A ``data:`` URL holding a local image file, or the path itself for a URL, an unknown kind
+    of file, or when there is no ``source_dir``. (A data URL, not a cell attachment: JupyterLab
+    renders attachments only for bitmap types, and the book's diagrams are SVG.)"""
+    mime = _FILE_MIMES.get(posixpath.splitext(path)[1].lower())
+    if not lookups.source_dir or mime is None or re.match(r"^[a-z]+:", path):
+        return path
+    file = Path(lookups.source_dir) / path
+    if not file.is_file():
+        lookups.missing.append(f"image:{path}")
+        return path
+    return f"data:{mime};base64,{base64.b64encode(file.read_bytes()).decode('ascii')}"
 
 
 def _cell_attachments(text: str, lookups: Lookups) -> dict:
@@ -1329,7 +1354,8 @@ def write_reader_notebooks(app, exception) -> None:
             glue.update({f"{other}::{key}": value for key, value in values.items()})
         sequence = env.toc_fignumbers.get(docname, {}).get("exercise", {}).values()
         lookups = Lookups(docname=docname, glue=glue, **common,
-                          exercise_sequence=[".".join(map(str, n)) for n in sequence])
+                          exercise_sequence=[".".join(map(str, n)) for n in sequence],
+                          source_dir=str(Path(env.doc2path(docname)).parent))
         try:
             executed = notebooks[docname]
             notebook = reader_notebook(student_notebook(executed) if student else executed,
