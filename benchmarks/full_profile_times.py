@@ -41,9 +41,11 @@ DEFAULT_NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 TIMEOUT_S = 4 * 3600  # per cell: a chapter's longest cell trains a sweep
 
 
-def execute(path: Path, environment: dict, timeout: int) -> tuple[float, list[str]]:
+def execute(path: Path, environment: dict, timeout: int,
+            save_to: Path | None = None) -> tuple[float, list[str]]:
     """Run the notebook at ``path`` in a fresh kernel with ``environment``: the seconds it took,
-    and one line per cell that raised (every cell runs, so the time is the whole notebook's)."""
+    and one line per cell that raised (every cell runs, so the time is the whole notebook's).
+    With ``save_to``, the executed notebook is written there (its printed values, for a note)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -59,6 +61,9 @@ def execute(path: Path, environment: dict, timeout: int) -> tuple[float, list[st
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    if save_to is not None:
+        save_to.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, save_to)
     errors = []
     for number, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
@@ -98,6 +103,8 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", default="full", choices=("full", "quick"))
     parser.add_argument("--timeout", type=int, default=TIMEOUT_S, help="seconds per cell")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
+    parser.add_argument("--executed", type=Path, default=None, metavar="DIR",
+                        help="also write each executed notebook to DIR/<data set>/")
     args = parser.parse_args(argv)
     notebooks = args.notebook or DEFAULT_NOTEBOOKS
     data_sets = args.data or list(DATA_SETS)
@@ -114,7 +121,9 @@ def main(argv=None) -> None:
                                # the kernel imports this checkout's library, whatever is installed
                                "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *filter(
                                    None, [os.environ.get("PYTHONPATH")])])}
-                seconds, errors = execute(path.resolve(), environment, args.timeout)
+                seconds, errors = execute(path.resolve(), environment, args.timeout,
+                                          save_to=args.executed / data_set / path.name
+                                          if args.executed else None)
                 rows.append({"chapter": path.stem, "data": data_set, "seconds": seconds,
                              "errors": errors})
                 print(f"{path.stem} on {data_set}: {seconds:.0f} s"

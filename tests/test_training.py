@@ -202,7 +202,8 @@ def test_full_profile_times_script_runs_a_notebook_per_data_set(tmp_path):
     nbformat.write(notebook, failing)
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "full_profile_times.py"
     result = subprocess.run([sys.executable, str(script), "--profile", "quick", "--notebook",
-                             str(path), "--notebook", str(failing), "--out", str(tmp_path / "out")],
+                             str(path), "--notebook", str(failing), "--out", str(tmp_path / "out"),
+                             "--executed", str(tmp_path / "executed")],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     payload = json.loads((tmp_path / "out" / "quick_profile_times.json").read_text())
@@ -212,5 +213,6 @@ def test_full_profile_times_script_runs_a_notebook_per_data_set(tmp_path):
         [], ["cell 0: ZeroDivisionError: division by zero"]]
     assert payload["profile"] == "quick" and "--profile quick --notebook" in payload["command"]
     table = (tmp_path / "out" / "quick_profile_times.md").read_text()
+    assert (tmp_path / "executed" / "standin" / "01_fails.ipynb").exists()
     assert "Only the notebooks named" in table and "| 00_tiny |" in table
     assert "(a cell failed)" in table.split("| 01_fails |")[1].splitlines()[0]
