@@ -259,6 +259,10 @@ WRONG = [
     ("check_elbo", lambda x, l, m, v: -ops.mean(per_pixel(x, l), axis=(1, 2, 3)) - kl(m, v),
      r"reconstruction term was averaged over the 784 pixels"),
     ("check_elbo", lambda x, l, m, v: -reconstruction_loss(x, l), r"KL term is missing"),
+    ("check_elbo", lambda x, l, m, v: ops.sum(
+        x * ops.log(ops.clip(ops.sigmoid(l), 1e-7, 1 - 1e-7))
+        + (1 - x) * ops.log(1 - ops.clip(ops.sigmoid(l), 1e-7, 1 - 1e-7)), axis=(1, 2, 3))
+     - kl(m, v), r"clipped"),
     ("check_elbo", lambda x, l, m, v: reconstruction_loss(x, l) - kl(m, v),
      r"reconstruction term has the wrong sign"),
     # Chapter 2: log-mean-exp

@@ -565,7 +565,8 @@ def check_elbo(fn) -> Verdict:
                  "log-likelihood log p(x|z), not the reconstruction loss -log p(x|z)",
                  lambda x, l, m, v: _nll(x, l) - _kl(m, v)),
         _Mistake(f"it looks like the KL was averaged over the {J} latent dimensions instead of "
-                 f"summed (an accidental beta of 1/{J})",
+                 f"summed (an accidental beta of 1/J: 1/{J} here, where the test cases have "
+                 f"J = {J})",
                  lambda x, l, m, v: -_nll(x, l) - _kl(m, v) / J),
         _Mistake("it looks like the reconstruction term was averaged over the 784 pixels "
                  "instead of summed", lambda x, l, m, v: -_nll(x, l) / PIXELS - _kl(m, v)),
@@ -573,6 +574,11 @@ def check_elbo(fn) -> Verdict:
         _Mistake("it looks like the sigmoid was applied to the logits before a from-logits "
                  "formula (probabilities treated as logits)",
                  lambda x, l, m, v: -_nll(x, _sigmoid(l)) - _kl(m, v)),
+        _Mistake("a confidently wrong pixel costs your reconstruction term about 16 nats instead "
+                 "of |logit| nats: the probabilities were clipped to [1e-7, 1 - 1e-7] (Keras' "
+                 "cross-entropy on sigmoid outputs); compute log p(x|z) from the logits, "
+                 "-(softplus(l) - x * l)",
+                 lambda x, l, m, v: -_clipped_nll(x, l) - _kl(m, v), rtol=0.1),
         *_batch_mistakes(lambda x, l, m, v: -_nll(x, l) - _kl(m, v), "your ELBO"),
     ]
     return _check(fn, cases, _elbo, mistakes, name="check_elbo", what="your ELBO",
