@@ -77,11 +77,11 @@ _CSS = """
 .vaebook-explorer button{font:inherit;font-size:.9em;margin:.3em 0 0;cursor:pointer}
 """
 
-# One script for every widget: it finds its root by id and reads its settings from data
+# One frame for every widget's script: it finds its root by id and reads its settings from data
 # attributes. It waits for the root to be in the document (JupyterLab may run an output's
-# scripts before it attaches the output).
-def _plane_script(root_id: str) -> str:
-    return """
+# scripts before it attaches the output). Inside it, the body has root, s (the settings), view
+# (the decoded image), readout (the text under it) and fmt (a number as the page shows it).
+_SCRIPT_FRAME = """
 (function () {
   function start(tries) {
     var root = document.getElementById(%(id)s);
@@ -90,18 +90,29 @@ def _plane_script(root_id: str) -> str:
     root.dataset.vxStarted = '1';
     root.querySelector('.vx-static').remove();
     var s = JSON.parse(root.dataset.settings);
-    var n = s.grid_size, plane = root.querySelector('.vx-plane');
-    var marker = root.querySelector('.vx-marker');
     var view = root.querySelector('[data-vaebook-explorer-view]');
     var readout = root.querySelector('.vx-readout');
-    var col = s.start[0], row = s.start[1];
     function fmt(v) { return (v < 0 ? '\\u2212' : '') + Math.abs(v).toFixed(2); }
+%(body)s  }
+  start(0);
+})();
+"""
+
+
+def _script(root_id: str, body: str) -> str:
+    return _SCRIPT_FRAME % {"id": json.dumps(root_id), "body": body}
+
+
+# The latent plane: pointer, touch or arrow keys pick a cell of the precomputed grid.
+_PLANE_BODY = """    var n = s.grid_size, plane = root.querySelector('.vx-plane');
+    var marker = root.querySelector('.vx-marker');
+    var col = s.start[0], row = s.start[1];
     function show(c, r) {
       col = Math.max(0, Math.min(n - 1, c)); row = Math.max(0, Math.min(n - 1, r));
       var step = n > 1 ? 100 / (n - 1) : 0;
-      view.style.backgroundPosition = (col * step) + '%% ' + (row * step) + '%%';
-      marker.style.left = ((col + 0.5) * 100 / n) + '%%';
-      marker.style.top = ((row + 0.5) * 100 / n) + '%%';
+      view.style.backgroundPosition = (col * step) + '% ' + (row * step) + '%';
+      marker.style.left = ((col + 0.5) * 100 / n) + '%';
+      marker.style.top = ((row + 0.5) * 100 / n) + '%';
       var z1 = s.extent[0] + (col + 0.5) * (s.extent[1] - s.extent[0]) / n;
       var z2 = s.extent[3] - (row + 0.5) * (s.extent[3] - s.extent[2]) / n;
       readout.textContent = 'z1 = ' + fmt(z1) + ', z2 = ' + fmt(z2);
@@ -127,27 +138,11 @@ def _plane_script(root_id: str) -> str:
       show(col + move[0], row + move[1]);
     });
     show(col, row);
-  }
-  start(0);
-})();
-""" % {"id": json.dumps(root_id)}
+"""
 
-
-def _traversal_script(root_id: str) -> str:
-    return """
-(function () {
-  function start(tries) {
-    var root = document.getElementById(%(id)s);
-    if (!root) { if (tries < 100) setTimeout(function () { start(tries + 1); }, 100); return; }
-    if (root.dataset.vxStarted) return;
-    root.dataset.vxStarted = '1';
-    root.querySelector('.vx-static').remove();
-    var s = JSON.parse(root.dataset.settings);
-    var view = root.querySelector('[data-vaebook-explorer-view]');
-    var readout = root.querySelector('.vx-readout');
-    var sliders = Array.prototype.slice.call(root.querySelectorAll('input[type=range]'));
+# The traversal: one slider per dimension; moving one shows its row of the precomputed sprite.
+_TRAVERSAL_BODY = """    var sliders = Array.prototype.slice.call(root.querySelectorAll('input[type=range]'));
     var rows = s.dimensions.length, columns = s.values.length;
-    function fmt(v) { return (v < 0 ? '\\u2212' : '') + Math.abs(v).toFixed(2); }
     function label(i, changed) {
       var text = root.querySelector('#' + sliders[i].id + '-value');
       text.textContent = changed ? fmt(s.values[+sliders[i].value])
@@ -156,7 +151,7 @@ def _traversal_script(root_id: str) -> str:
     function base() {
       sliders.forEach(function (slider, i) { slider.value = s.start[i]; label(i, false); });
       view.style.backgroundImage = 'url(' + s.base_src + ')';
-      view.style.backgroundSize = '100%% 100%%';
+      view.style.backgroundSize = '100% 100%';
       view.style.backgroundPosition = '0 0';
       readout.textContent = 'showing the base code';
     }
@@ -167,9 +162,9 @@ def _traversal_script(root_id: str) -> str:
       });
       label(i, true);
       view.style.backgroundImage = 'url(' + s.sprite_src + ')';
-      view.style.backgroundSize = (columns * 100) + '%% ' + (rows * 100) + '%%';
-      view.style.backgroundPosition = (columns > 1 ? k * 100 / (columns - 1) : 0) + '%% '
-                                       + (rows > 1 ? i * 100 / (rows - 1) : 0) + '%%';
+      view.style.backgroundSize = (columns * 100) + '% ' + (rows * 100) + '%';
+      view.style.backgroundPosition = (columns > 1 ? k * 100 / (columns - 1) : 0) + '% '
+                                       + (rows > 1 ? i * 100 / (rows - 1) : 0) + '%';
       readout.textContent = 'showing the base code with ' + s.labels[i] + ' = '
                             + fmt(s.values[k]);
     }
@@ -178,10 +173,15 @@ def _traversal_script(root_id: str) -> str:
     });
     root.querySelector('button').addEventListener('click', base);
     base();
-  }
-  start(0);
-})();
-""" % {"id": json.dumps(root_id)}
+"""
+
+
+def _plane_script(root_id: str) -> str:
+    return _script(root_id, _PLANE_BODY)
+
+
+def _traversal_script(root_id: str) -> str:
+    return _script(root_id, _TRAVERSAL_BODY)
 
 
 # ---------------------------------------------------------------------------------------------
