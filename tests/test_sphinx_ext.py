@@ -15,7 +15,6 @@ import json
 import math
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -26,7 +25,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTENSION = ROOT / "book" / "_ext" / "vaebook_sphinx.py"
-FIXTURE = ROOT / "tests" / "fixtures" / "minibook"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 _spec = importlib.util.spec_from_file_location("vaebook_sphinx", EXTENSION)
@@ -437,14 +435,8 @@ def _article_text(page: Path) -> str:
 
 @pytest.mark.skipif(os.environ.get("VAEBOOK_SKIP_BOOK_BUILD") == "1",
                     reason="VAEBOOK_SKIP_BOOK_BUILD=1")
-def test_fixture_book_download_and_alt_text(tmp_path):
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    if not jupyter_book.exists():
-        pytest.skip("jupyter-book is not installed next to this Python")
-    book = tmp_path / "minibook"
-    shutil.copytree(FIXTURE, book, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
-    (book / "_ext").mkdir()
-    shutil.copy(EXTENSION, book / "_ext" / EXTENSION.name)
+def test_fixture_book_download_and_alt_text(tmp_path, minibook):
+    jupyter_book, book = minibook
     result = subprocess.run([str(jupyter_book), "build", str(book), "-W", "-n", "--keep-going"],
                             capture_output=True, text=True, timeout=600, cwd=tmp_path,
                             env={**os.environ, "VAEBOOK_PROFILE": "quick"})

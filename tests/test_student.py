@@ -27,7 +27,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTENSION = ROOT / "book" / "_ext" / "vaebook_sphinx.py"
-FIXTURE = ROOT / "tests" / "fixtures" / "minibook"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CHECKER = ROOT / "tools" / "check_student_build.py"
 STUDENT_CONFIG = ROOT / "tools" / "student_config.py"
@@ -456,14 +455,8 @@ def _solution_snippets(path: Path) -> list[str]:
 
 @pytest.mark.skipif(os.environ.get("VAEBOOK_SKIP_BOOK_BUILD") == "1",
                     reason="VAEBOOK_SKIP_BOOK_BUILD=1")
-def test_fixture_student_edition_has_no_solution_text(tmp_path):
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    if not jupyter_book.exists():
-        pytest.skip("jupyter-book is not installed next to this Python")
-    book = tmp_path / "minibook"
-    shutil.copytree(FIXTURE, book, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
-    (book / "_ext").mkdir()
-    shutil.copy(EXTENSION, book / "_ext" / EXTENSION.name)
+def test_fixture_student_edition_has_no_solution_text(tmp_path, minibook):
+    jupyter_book, book = minibook
     config = tmp_path / "student" / "_config.yml"
     subprocess.run([sys.executable, str(STUDENT_CONFIG), str(config), "--base",
                     str(book / "_config.yml")], check=True, timeout=60)
