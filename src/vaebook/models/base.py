@@ -20,6 +20,26 @@ def _functional(network, name: str) -> keras.Model:
     return network
 
 
+
+def run_batched(network, x, batch_size: int = 256) -> list[np.ndarray]:
+    """Run ``network`` eagerly on x in batches of ``batch_size``; its output(s), as a list of
+    NumPy arrays (one per output of the network), concatenated over the batches.
+
+    Eager calls, not ``predict``: ``predict`` compiles a function per model, and notebooks
+    that loop over many models then print TensorFlow's retracing warnings. Every model of the
+    library (autoencoders, VAEs, the GAN, the classifier) runs its networks on NumPy input this way.
+    """
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    outputs = None
+    for start in range(0, len(x), batch_size):
+        result = network(x[start:start + batch_size], training=False)
+        result = result if isinstance(result, (list, tuple)) else [result]
+        if outputs is None:
+            outputs = [[] for _ in result]
+        for collected, value in zip(outputs, result):
+            collected.append(keras.ops.convert_to_numpy(value))
+    return [np.concatenate(parts) for parts in outputs]
+
 class EncoderDecoder(keras.Model):
     """A ``keras.Model`` made of two sub-models, ``encoder`` and ``decoder``.
 
@@ -97,21 +117,7 @@ class EncoderDecoder(keras.Model):
 
     @staticmethod
     def _batched(network, x, batch_size: int = 256) -> list[np.ndarray]:
-        """Run ``network`` eagerly on x in batches and return its output(s) as NumPy arrays.
-
-        Eager calls, not ``predict``: ``predict`` compiles a function per model, and notebooks
-        that loop over many models then print TensorFlow's retracing warnings.
-        """
-        batch_size = checks.positive_int(batch_size, "batch_size")
-        outputs = None
-        for start in range(0, len(x), batch_size):
-            result = network(x[start:start + batch_size], training=False)
-            result = result if isinstance(result, (list, tuple)) else [result]
-            if outputs is None:
-                outputs = [[] for _ in result]
-            for collected, value in zip(outputs, result):
-                collected.append(keras.ops.convert_to_numpy(value))
-        return [np.concatenate(parts) for parts in outputs]
+        return run_batched(network, x, batch_size)
 
     def get_config(self):
         config = super().get_config()

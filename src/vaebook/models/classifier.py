@@ -16,6 +16,7 @@ import numpy as np
 from keras import layers
 
 from .. import checks
+from .base import run_batched
 from ..data import IMAGE_SHAPE
 
 NUM_CLASSES = 10
@@ -97,10 +98,8 @@ class Classifier(keras.Model):
 
     def _run(self, network, x, batch_size):
         x = checks.images(x, "x", image_shape=self.image_shape)
-        batch_size = checks.positive_int(batch_size, "batch_size")
-        return np.concatenate([keras.ops.convert_to_numpy(network(x[start:start + batch_size],
-                                                                  training=False))
-                               for start in range(0, len(x), batch_size)])
+        (outputs,) = run_batched(network, x, batch_size)
+        return outputs
 
     def features(self, x, batch_size: int = 256) -> np.ndarray:
         """Penultimate-layer features of images x (N, *image_shape): (N, feature_dim) float64."""

@@ -33,6 +33,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from .. import checks
+from .base import run_batched
 from ..data import IMAGE_SHAPE
 
 GAN_LEARNING_RATE = 2e-4  # Radford et al. (2016): 1e-3 was too high for them
@@ -265,11 +266,8 @@ class GAN(keras.Model):
     def generate(self, z, batch_size: int = 256) -> np.ndarray:
         """Images G(z) for codes z (N, latent_dim): (N, *image_shape) in [0, 1]."""
         z = checks.codes(z, "z", latent_dim=self.latent_dim)
-        batch_size = checks.positive_int(batch_size, "batch_size")
-        parts = [keras.ops.convert_to_numpy(self.generator(z[start:start + batch_size],
-                                                           training=False))
-                 for start in range(0, len(z), batch_size)]
-        return np.concatenate(parts)
+        (images,) = run_batched(self.generator, z, batch_size)
+        return images
 
     def sample(self, num_samples: int, seed: int = 0) -> np.ndarray:
         """Images of noise z ~ N(0, I) drawn with ``seed``: (num_samples, *image_shape) in [0, 1]
@@ -282,11 +280,8 @@ class GAN(keras.Model):
     def discriminate(self, x, batch_size: int = 256) -> np.ndarray:
         """D(x), the discriminator's probability that each image is real: (N,)."""
         x = checks.images(x, "x", image_shape=self.image_shape)
-        batch_size = checks.positive_int(batch_size, "batch_size")
-        logits = [keras.ops.convert_to_numpy(self.discriminator(x[start:start + batch_size],
-                                                                training=False))
-                  for start in range(0, len(x), batch_size)]
-        return 1.0 / (1.0 + np.exp(-np.concatenate(logits)[:, 0]))
+        (logits,) = run_batched(self.discriminator, x, batch_size)
+        return 1.0 / (1.0 + np.exp(-logits[:, 0]))
 
     def get_config(self):
         return {**super().get_config(),
