@@ -59,6 +59,10 @@ class Profile:
     classifier_epochs: int
     iw_samples: tuple[int, ...]  # K values for importance-sampled log-likelihood estimates
     n_eval: int  # test images used for the (costly) importance-sampled estimates
+    # test images, and as many samples, per sample score (FID, KID, precision/recall; Chapters
+    # 5-6): KID and precision/recall cost the square of it, so it is capped like n_eval and
+    # does not grow with the data set (10,000 MNIST test images would cost 100 times 1,000)
+    n_scored: int
     # Chapter 3: the shapes data and its sweep (sizes chosen by benchmarks/beta_vae_mig.py)
     shapes_n_train: int  # training images of shapes (32 x 32)
     shapes_n_test: int  # test images of shapes: MIG and rate/distortion are computed on them
@@ -109,6 +113,7 @@ PROFILES: dict[str, Profile] = {
         classifier_epochs=5,
         iw_samples=(1, 10, 100),
         n_eval=100,
+        n_scored=500,  # = n_test
         # Disentangling takes thousands of steps: the capacity model trains as in "full", on the
         # same draw of images (the training draw depends on n_test), so that the chapter's claims
         # hold here too and its best model is the full profile's; its beta models and MNIST
@@ -131,6 +136,7 @@ PROFILES: dict[str, Profile] = {
         classifier_epochs=20,  # 97.6 % test accuracy (benchmarks/gan_vs_vae_results.md)
         iw_samples=(1, 10, 100, 1000),
         n_eval=1000,
+        n_scored=1000,  # the offline subset's test split: its results do not change
         shapes_n_train=20000,
         shapes_n_test=4000,
         shapes_epochs=10,
