@@ -538,5 +538,6 @@ def _assert_student_edition(site: Path, notebooks: Path, book: Path) -> None:
     assert ("The quick profile, measured by python benchmarks/full_profile_times.py --profile "
             "quick --data subset (2026-01-02; 2 CPU cores, a fixture, not a measurement; file "
             "benchmarks/quick_profile_times.json ). Each notebook ran top to bottom in a fresh "
-            "kernel with an empty model cache, so every model trained:") in teachers
+            "kernel, in the book's order; each data set started from an empty model cache that "
+            "its chapters shared, as in make book, so every model trained once:") in teachers
     assert "01_first 12 s 02_second 1 min 01 s all 1 min 13 s" in teachers

@@ -1496,8 +1496,10 @@ def _profile_times(app, profile: str) -> list:
             f"The {payload.get('profile', other)} profile, measured by ",
             f"`{payload.get('command') or command.strip('`')}`",
             f" ({payload.get('date', 'date not recorded')}; {machine}; file ", f"`{relative}`",
-            "). Each notebook ran top to bottom in a fresh kernel with an empty model cache, so "
-            "every model trained:"))
+            "). Each notebook ran top to bottom in a fresh kernel, in the book's order; each data "
+            "set started from an empty model cache that its chapters shared, as in make book, so "
+            "every model trained once" + (f". {payload['note']}" if payload.get("note") else "")
+            + ":"))
         out.append(_table(header, rows))
     return out
 
