@@ -32,6 +32,16 @@ def _plain(value):
     return value
 
 
+def _glue():
+    """MyST-NB's ``glue``, or None where the book's build tools are not installed (Colab and a
+    plain JupyterLab need not have them: gluing is then a no-op)."""
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return None
+    return glue
+
+
 def record(**values) -> dict:
     """Glue each ``name=value`` for the prose and print one ``name = value`` line per value.
 
@@ -44,10 +54,7 @@ def record(**values) -> dict:
     """
     if not values:
         raise ValueError("record needs at least one name=value")
-    try:
-        from myst_nb import glue
-    except ImportError:  # Colab and plain Jupyter need not have the book's build tools
-        glue = None
+    glue = _glue()
     converted = {name: _plain(value) for name, value in values.items()}
     for name, value in converted.items():
         if isinstance(value, (str, bool)):
@@ -80,11 +87,9 @@ def record_figure(name: str, figure) -> None:
         raise ValueError(f"name must be an identifier-like string, got {name!r}")
     if not isinstance(figure, Figure):
         raise TypeError(f"figure must be a matplotlib Figure, got {checks.describe(figure)}")
-    try:
-        from myst_nb import glue
-    except ImportError:  # Colab and plain Jupyter need not have the book's build tools
-        return
-    glue(name, figure, display=False)
+    glue = _glue()
+    if glue is not None:
+        glue(name, figure, display=False)
 
 
 def show_source(*objects):
