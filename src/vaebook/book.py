@@ -9,6 +9,8 @@ JupyterLab. These helpers make the same cell work on every route:
 - :func:`show_source` shows a library function as a highlighted code block. On the page and in
   every notebook route it is the same output: no ``literalinclude`` that only the page resolves.
 - :func:`table` shows a DataFrame without its index column.
+- :func:`claim` checks that a sentence of the prose holds for this run's numbers: in a build of
+  the book it stops the chapter, in a reader's own run it prints a notice and the chapter goes on.
 """
 
 from __future__ import annotations
@@ -16,11 +18,69 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import os
 import textwrap
 
 import numpy as np
 
 from . import checks
+
+
+STRICT_ENV = "VAEBOOK_STRICT"
+
+
+class ClaimError(AssertionError):
+    """A sentence of the prose that this run's numbers do not support (raised in a build)."""
+
+
+def strict() -> bool:
+    """True in a build of the book (``make book``, ``make test``, ``make student`` set
+    ``VAEBOOK_STRICT=1``): a claim that does not hold must stop the chapter there."""
+    value = os.environ.get(STRICT_ENV, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ValueError(f"${STRICT_ENV} must be 1 (a build of the book) or 0 (a reader's run), "
+                     f"got {os.environ[STRICT_ENV]!r}")
+
+
+def claim(holds, sentence: str) -> bool:
+    """Check that what the prose says (``sentence``) holds for this run's numbers.
+
+    Chapters call it, in cells hidden on the page, under each sentence that states a result. In a
+    build of the book (:func:`strict`) a claim that does not hold raises :class:`ClaimError`
+    naming the sentence, so the build fails instead of publishing a page that says something its
+    numbers do not show. In a reader's own run (Colab, Binder, a local kernel, other data) the
+    world may differ: it prints a notice naming the sentence and the chapter goes on.
+
+    A claim tests what the run shows, never which model wins: a verdict that could go either way
+    is written for every outcome (a glued clause), and its claim checks that the clause chosen
+    matches the numbers.
+
+    Args:
+        holds: whether the sentence holds: a bool, a NumPy bool, or anything with one truth
+            value (an exercise checker's verdict).
+        sentence: the claim as the prose makes it, e.g. ``"the test ELBO is below log p(x)"``.
+
+    Returns ``holds`` as a Python bool.
+    """
+    if isinstance(holds, np.ndarray) and holds.size != 1:
+        raise TypeError(f"holds must be one truth value (whether the sentence holds), got "
+                        f"{checks.describe(holds)}: reduce it first, e.g. (a < b).all()")
+    if holds is None or isinstance(holds, (str, bytes)):
+        raise TypeError(f"holds must be a truth value (whether the sentence holds), got "
+                        f"{checks.describe(holds)}: compare the numbers, e.g. a < b")
+    holds = bool(holds)
+    sentence = checks.text(sentence, "sentence").strip() or "(a claim without its sentence)"
+    if holds:
+        return True
+    if strict():
+        raise ClaimError(f"a claim of the prose does not hold in this run: {sentence}")
+    print(f"Notice: a claim of the book's text does not hold in your run: {sentence}. The text "
+          "was written from the book's own run; your numbers (other data, another machine or "
+          "seed, or your edits) tell another story here. The chapter goes on.")
+    return False
 
 
 def _plain(value):
