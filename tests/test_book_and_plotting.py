@@ -145,3 +145,41 @@ def test_score_bars_show_means_and_spreads():
         plotting.plot_score_bars({"a": {"fid": [1.0]}}, {"recall": "recall"}, "t")
     with pytest.raises(ValueError, match="not a panel"):
         plotting.plot_score_bars({"a": {"fid": [1.0]}}, {"fid": "FID"}, "t", reference={"kid": 1.0})
+
+
+# ---------------------------------------------------------------------------------------------
+# book.claim: fatal in a build of the book, a notice in a reader's run
+
+
+def test_claim_in_a_readers_run_prints_a_notice_and_goes_on(monkeypatch, capsys):
+    monkeypatch.delenv(book.STRICT_ENV, raising=False)
+    assert book.claim(np.float64(1.0) < 2.0, "one is below two") is True
+    assert capsys.readouterr().out == ""
+    assert book.claim(np.bool_(False), "the GAN's FID is below the VAE's") is False
+    out = capsys.readouterr().out
+    assert out.startswith("Notice:") and "the GAN's FID is below the VAE's" in out
+
+
+@pytest.mark.parametrize("value", ["1", "true", "yes"])
+def test_claim_in_a_build_stops_the_chapter_naming_the_sentence(monkeypatch, value):
+    monkeypatch.setenv(book.STRICT_ENV, value)
+    assert book.claim(True, "holds") is True
+    with pytest.raises(book.ClaimError, match="the test ELBO is below log p"):
+        book.claim(np.array(False), "the test ELBO is below log p(x)")
+    with pytest.raises(AssertionError):  # a ClaimError is an AssertionError, as before
+        book.claim(False, "anything")
+
+
+def test_claim_refuses_what_is_not_one_truth_value(monkeypatch):
+    monkeypatch.setenv(book.STRICT_ENV, "0")
+    with pytest.raises(TypeError, match="one truth value"):
+        book.claim(np.array([True, False]), "two values")
+    with pytest.raises(TypeError, match="compare the numbers"):
+        book.claim("yes", "a string")
+    with pytest.raises(TypeError, match="compare the numbers"):
+        book.claim(None, "nothing")
+    with pytest.raises(TypeError, match="sentence must be a string"):
+        book.claim(True, 3)
+    monkeypatch.setenv(book.STRICT_ENV, "maybe")
+    with pytest.raises(ValueError, match="VAEBOOK_STRICT must be 1"):
+        book.claim(False, "x")

@@ -364,18 +364,44 @@ def test_overlay_switches_student_mode_and_keeps_the_rest():
         "a": {"b": 1, "c": [2]}, "d": 3}
 
 
+def _recipe(makefile: str, target: str) -> str:
+    return makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+
+
 def test_makefile_student_target_has_its_own_folder_and_runs_the_check():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^PROFILE \?= quick$", makefile, re.M)
     assert re.search(r"^STUDENT_BUILD := _build/student/\$\(PROFILE\)$", makefile, re.M)
-    recipe = makefile.split("\nstudent:", 1)[1].split("\n\n", 1)[0]
+    recipe = _recipe(makefile, "student")
     assert "--path-output $(STUDENT_BUILD)" in recipe
     assert "--config $(STUDENT_BUILD)/_config.yml" in recipe
     assert "VAEBOOK_PROFILE=$(PROFILE)" in recipe
+    assert "student-notebooks STUDENT_BUILD=$(STUDENT_BUILD)" in recipe
+    collect = _recipe(makefile, "student-notebooks")
     assert ("tools/check_student_build.py $(STUDENT_BUILD)/_build/html "
-            "$(STUDENT_BUILD)/notebooks") in recipe
-    test_recipes = makefile.split("\ntest:", 1)[1].split("\n", 1)[0]
-    assert "student" not in test_recipes, "make test does not build the student edition"
+            "$(STUDENT_BUILD)/notebooks") in collect
+    assert "--executed $(STUDENT_BUILD)/_build/jupyter_execute/notebooks" in collect
+
+
+def test_make_test_checks_the_student_edition_without_running_the_chapters_again():
+    makefile = (ROOT / "Makefile").read_text()
+    test_prerequisites = makefile.split("\ntest:", 1)[1].split("\n", 1)[0].split()
+    # after nbval and the -W build, whose execution cache it renders from
+    assert test_prerequisites.index("student-check") > test_prerequisites.index("test-book")
+    recipe = _recipe(makefile, "student-check")
+    assert "--cache $(TEST_BUILD)/_build/.jupyter_cache" in recipe
+    assert "student-notebooks STUDENT_BUILD=$(STUDENT_CHECK_BUILD)" in recipe
+    assert "VAEBOOK_PROFILE=quick" in recipe
+
+
+def test_student_config_points_at_another_execution_cache(tmp_path):
+    out = tmp_path / "student" / "_config.yml"
+    subprocess.run([sys.executable, str(STUDENT_CONFIG), str(out), "--cache",
+                    str(tmp_path / "cache")], check=True, timeout=60)
+    merged = yaml.safe_load(out.read_text())
+    assert merged["execute"]["cache"] == str((tmp_path / "cache").resolve())
+    assert merged["execute"]["execute_notebooks"] == "cache"
+    assert merged["sphinx"]["config"]["vaebook_student"] is True
 
 
 def test_checker_finds_a_solution_line_and_names_it(tmp_path):
@@ -411,6 +437,84 @@ def test_checker_finds_a_solution_line_and_names_it(tmp_path):
     problems, _ = checker.check(site, notebooks, source)
     kinds = {p.split(":")[0] for p in problems}
     assert {"missing-exercise", "solution-cell", "solution-directive", "solution-text"} <= kinds
+
+
+def _one_solution_book(tmp_path, solution_code, page_text, outputs=()):
+    """A source notebook with one exercise and one solution cell, its student page and
+    notebook, and its executed notebook (the solution's outputs): (site, notebooks, source,
+    executed)."""
+    source, executed = tmp_path / "source", tmp_path / "executed"
+    source.mkdir()
+    executed.mkdir()
+    notebook = _notebook(
+        _md("## Exercises\n\n````{exercise}\n:label: ex-a\n\nCompute the distance.\n````"),
+        _code("print('the reader code of the chapter, printed as usual')",
+              outputs=[{"output_type": "stream", "name": "stdout",
+                        "text": "the reader code of the chapter, printed as usual\n"}]),
+        _md(START % "ex-a", tags=["solution"]),
+        _code(solution_code, tags=["solution"], outputs=list(outputs)),
+        _md(END, tags=["solution"]))
+    (source / "01_x.ipynb").write_text(json.dumps({**notebook, "cells": [
+        {**c, "outputs": []} if c["cell_type"] == "code" else c for c in notebook["cells"]]}))
+    (executed / "01_x.ipynb").write_text(json.dumps(notebook))
+    site, notebooks = tmp_path / "html", tmp_path / "notebooks"
+    (site / "notebooks").mkdir(parents=True)
+    notebooks.mkdir()
+    (site / "notebooks" / "01_x.html").write_text(f'<section id="ex-a">{page_text}</section>')
+    (notebooks / "01_x.ipynb").write_text(json.dumps(ext.student_notebook(notebook)))
+    return site, notebooks, source, executed
+
+
+def test_a_solution_line_the_book_shows_in_library_source_is_no_leak(tmp_path):
+    shared = "with warnings.catch_warnings():"
+    code = f"{shared}\n    warnings.simplefilter('ignore')\n    distance_of_the_solution = 42"
+    library = tmp_path / "library.py"
+    library.write_text(f"def fid():\n    {shared}\n        pass\n")
+    page = f"<pre>def fid():\n    {shared}\n        pass</pre>"  # the page shows the library
+    site, notebooks, source, _ = _one_solution_book(tmp_path, code, page)
+    problems, summary = checker.check(site, notebooks, source, shown=[library])
+    assert problems == [], problems
+    # without the library among what the book shows, the shared line is (wrongly) a leak
+    problems, _ = checker.check(site, notebooks, source, shown=[])
+    assert len(problems) == 1 and shared in problems[0], problems
+    # a planted leak of the solution's own line is found and named, library or not
+    (site / "notebooks" / "01_x.html").write_text(
+        f'<section id="ex-a">{page}<p>distance_of_the_solution = 42</p></section>')
+    problems, _ = checker.check(site, notebooks, source, shown=[library])
+    assert len(problems) == 1 and "01_x.ipynb cell 3" in problems[0], problems
+    assert "distance_of_the_solution = 42" in problems[0] and "01_x.html" in problems[0]
+
+
+def test_a_solution_output_in_the_student_site_is_found(tmp_path):
+    printed = "the distance of the solution is 4.2 nats"
+    site, notebooks, source, executed = _one_solution_book(
+        tmp_path, "distance = 4.2\nprint(f'the distance of the solution is {distance} nats')",
+        "<p>Compute the distance.</p><pre>the reader code of the chapter, printed as usual</pre>",
+        outputs=[{"output_type": "stream", "name": "stdout", "text": printed + "\n"}])
+    problems, summary = checker.check(site, notebooks, source, shown=[], executed=executed)
+    assert problems == [], problems
+    assert "solution lines" in summary
+    # the reader code's output is shown on purpose: only the solution's own output is a needle
+    assert [n.kind for n in checker.output_needles(executed, ["01_x.ipynb"])] == ["output"]
+    (site / "notebooks" / "01_x.html").write_text(f'<section id="ex-a"><pre>{printed}</pre></section>')
+    problems, _ = checker.check(site, notebooks, source, shown=[], executed=executed)
+    assert len(problems) == 1 and printed in problems[0] and "01_x.html" in problems[0], problems
+    # a folder of executed notebooks that holds none of the built ones is an error, not a pass
+    problems, _ = checker.check(site, notebooks, source, shown=[], executed=tmp_path / "html")
+    assert any("no executed notebook" in p for p in problems), problems
+
+
+def test_the_chapters_solutions_that_share_library_lines_are_no_leaks():
+    """The lines a teacher's build reported as leaks (Chapter 6's FID solution and the appendix's train step share
+    lines with library code that the pages show) are not needles."""
+    sources = [p for p in NOTEBOOKS]
+    shown = checker.shown_text([Path(p) for p in checker.DEFAULT_SHOWN])
+    texts = {n.text for n in checker.needles(sources, shown)}
+    for shared in ("with warnings.catch_warnings():",
+                   'warnings.simplefilter("ignore", linalg.LinAlgWarning)',
+                   "terms = self.compute_terms(x, training=True)"):
+        assert " ".join(shared.split()) not in texts, shared
+    assert texts, "the chapters' solutions still have distinctive lines to look for"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,13 +2,20 @@
 """Check a student build: no line of any solution in the site or in the student notebooks.
 
     python tools/check_student_build.py SITE_DIR NOTEBOOKS_DIR [--source notebooks]
+        [--shown src/vaebook book] [--executed DIR]
 
 The solutions are read from the source notebooks (``--source``, default ``notebooks/``): every
 code cell tagged ``solution`` or lying between a ``{solution-start}`` and its ``{solution-end}``,
 and every Markdown line between them (or in a cell tagged ``solution`` without gate). Their
 *distinctive* lines are the needles: a code line of at least 20 characters, or a run of prose of
-at least five words between roles, maths and markup, that appears nowhere else in the source
-notebooks (outside the solutions). The needles are searched for in every ``.html``, ``.ipynb``,
+at least five words between roles, maths and markup, that appears nowhere the book shows on
+purpose outside the solutions: not in the source notebooks outside the solutions (another
+chapter's reader code), and not in the files under ``--shown`` (default: the library's source
+``src/vaebook``, which the pages show with ``book.show_source``, and the prose pages ``book/``).
+With ``--executed`` (a folder of the executed notebooks, solutions and outputs included, such as
+the build's ``jupyter_execute/notebooks``), the text outputs of the solution cells are needles
+too: an output line of at least 20 characters that no cell outside the solutions printed.
+The needles are searched for in every ``.html``, ``.ipynb``,
 ``.js``, ``.json``, ``.txt`` and ``.md`` file under SITE_DIR (theme assets under ``_static``
 excepted) and in every notebook of NOTEBOOKS_DIR: code as written (whitespace normalised, tags
 of highlighted HTML removed), prose as its sequence of words (Sphinx's typographic quotes and
@@ -51,7 +58,7 @@ class Needle:
     notebook: str
     cell: int
     line: str  # the solution's line as written
-    kind: str  # "code" or "prose"
+    kind: str  # "code", "prose" or "output" (a line a solution cell printed)
     text: str  # what is searched: normalised code, or the prose's words joined by spaces
 
 
@@ -96,9 +103,60 @@ def solution_lines(notebook: dict) -> tuple[list[tuple[int, str, str]], list[str
     return solution, other
 
 
-def needles(sources: list[Path]) -> list[Needle]:
-    """The distinctive solution lines of the source notebooks."""
+def shown_text(shown: list[Path]) -> str:
+    """The text of what the book shows on purpose outside the notebooks: library source (shown
+    with ``book.show_source``) and the prose pages."""
+    parts = []
+    for root in shown:
+        files = [root] if root.is_file() else sorted(
+            p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".md"))
+        parts.extend(p.read_text(encoding="utf-8", errors="replace") for p in files)
+    return "\n".join(parts)
+
+
+def _output_lines(cell) -> list[str]:
+    """The text a code cell printed or displayed (streams, text/plain), line by line."""
+    lines = []
+    for output in cell.get("outputs", []):
+        texts = [output.get("text", "")]
+        texts += [data for mime, data in output.get("data", {}).items() if mime == "text/plain"]
+        for text in texts:
+            lines.extend(_source({"source": text}).split("\n"))
+    return lines
+
+
+def output_needles(executed: Path, names: list[str]) -> list[Needle]:
+    """The distinctive output lines of the solution cells of the executed notebooks ``names``."""
     found, others = [], []
+    for name in names:
+        path = executed / name
+        if not path.exists():
+            continue
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        inside = False
+        for index, cell in enumerate(notebook.get("cells", [])):
+            source = _source(cell)
+            if cell.get("cell_type") == "markdown":
+                for line in source.split("\n"):
+                    if "{solution-start}" in line:
+                        inside = True
+                    elif "{solution-end}" in line:
+                        inside = False
+                continue
+            solution = inside or "solution" in cell.get("metadata", {}).get("tags", [])
+            for line in _output_lines(cell):
+                if not solution:
+                    others.append(line)
+                elif len(_code(line)) >= MIN_CODE_CHARS and _WORD.search(line):
+                    found.append(Needle(name, index, line.strip(), "output", _code(line)))
+    other = _code("\n".join(others))
+    return [n for n in dict.fromkeys(found) if n.text not in other]
+
+
+def needles(sources: list[Path], shown: str = "") -> list[Needle]:
+    """The distinctive solution lines of the source notebooks: none that the book shows on
+    purpose elsewhere (outside the solutions, or in ``shown``: library source, prose pages)."""
+    found, others = [], [shown]
     for path in sources:
         solution, other = solution_lines(json.loads(path.read_text(encoding="utf-8")))
         others.extend(other)
@@ -115,6 +173,9 @@ def needles(sources: list[Path]) -> list[Needle]:
     other_code, other_words = _code("\n".join(others)), _words("\n".join(others))
     return [n for n in dict.fromkeys(found)
             if n.text not in (other_code if n.kind == "code" else other_words)]
+
+
+DEFAULT_SHOWN = (ROOT / "src" / "vaebook", ROOT / "book")
 
 
 def _notebook_text(text: str) -> str:
@@ -149,8 +210,11 @@ def _exercise_labels(notebook: dict) -> list[str]:
     return re.findall(r"\{exercise(?:-start)?\}[^\n]*\n(?::[\w-]+:[^\n]*\n)*?:label:\s*(\S+)", text)
 
 
-def check(site: Path, notebooks: Path, source: Path) -> tuple[list[str], str]:
-    """The problems found, and a summary line."""
+def check(site: Path, notebooks: Path, source: Path, shown=DEFAULT_SHOWN,
+          executed: Path | None = None) -> tuple[list[str], str]:
+    """The problems found, and a summary line. ``shown``: files and folders whose text the book
+    shows on purpose (a solution line found there is no leak); ``executed``: a folder of executed
+    notebooks whose solution outputs are looked for too."""
     problems = []
     sources = sorted(source.glob("*.ipynb"))
     built = [p for p in sources if (site / "notebooks" / f"{p.stem}.html").exists()
@@ -175,7 +239,11 @@ def check(site: Path, notebooks: Path, source: Path) -> tuple[list[str], str]:
         for label in _exercise_labels(json.loads(path.read_text(encoding="utf-8"))):
             if f'id="{label}"' not in text:
                 problems.append(f"missing-exercise: {label} is not on {page}")
-    found = needles(built)
+    found = needles(built, shown_text([Path(p) for p in shown]))
+    if executed is not None:
+        if not any((executed / p.name).exists() for p in built):
+            problems.append(f"no executed notebook of the built pages in {executed}")
+        found += output_needles(executed, [p.name for p in built])
     if built and not found:
         problems.append("no solution line to look for: are the source notebooks right?")
     files = [p for p in site.rglob("*") if p.is_file() and p.suffix in SCANNED
@@ -183,7 +251,7 @@ def check(site: Path, notebooks: Path, source: Path) -> tuple[list[str], str]:
     for path in files:
         code, words = haystacks(path)
         for needle in found:
-            if needle.text in (code if needle.kind == "code" else words):
+            if needle.text in (words if needle.kind == "prose" else code):
                 problems.append(f"solution-text: {needle.notebook} cell {needle.cell}: "
                                 f"{needle.line!r} is in {path}")
     summary = (f"student build check: {len(found)} solution lines of {len(built)} notebooks looked "
@@ -197,8 +265,14 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", type=Path, help="the folder of student notebooks")
     parser.add_argument("--source", type=Path, default=ROOT / "notebooks",
                         help="the source notebooks, solutions included (default: notebooks/)")
+    parser.add_argument("--shown", type=Path, nargs="*", default=list(DEFAULT_SHOWN),
+                        help="files and folders the book shows on purpose (default: src/vaebook "
+                             "and book/): a solution line found there is no leak")
+    parser.add_argument("--executed", type=Path, default=None,
+                        help="executed notebooks (solutions and outputs included): their "
+                             "solutions' outputs are looked for too")
     args = parser.parse_args(argv)
-    problems, summary = check(args.site, args.notebooks, args.source)
+    problems, summary = check(args.site, args.notebooks, args.source, args.shown, args.executed)
     for problem in problems:
         print(problem)
     print(summary)

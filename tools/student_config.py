@@ -2,11 +2,14 @@
 `_config_student.yml` merged in.
 
     python tools/student_config.py OUT [--base _config.yml] [--overlay _config_student.yml]
+        [--cache DIR]
 
 `jupyter-book build --config FILE` reads one whole file instead of `_config.yml`, so the overlay
 is merged into a copy (mappings key by key, anything else replaced by the overlay's value). Jupyter
 Book reads `sphinx.local_extensions` paths relative to the configuration file: they are made
-absolute, so OUT can live in the build folder. `make student` runs this.
+absolute, so OUT can live in the build folder. `make student` runs this; `make test` gives
+``--cache`` the test build's execution cache, so that its student edition renders the notebooks
+that nbval has just run instead of running them again.
 """
 
 from __future__ import annotations
@@ -46,8 +49,12 @@ def main(argv=None) -> None:
     parser.add_argument("out", type=Path, help="where to write the merged configuration")
     parser.add_argument("--base", type=Path, default=ROOT / "_config.yml")
     parser.add_argument("--overlay", type=Path, default=ROOT / "_config_student.yml")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="the execution cache to render from (execute.cache)")
     args = parser.parse_args(argv)
     config = student_config(args.base, args.overlay)
+    if args.cache is not None:
+        config.setdefault("execute", {})["cache"] = str(args.cache.resolve())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     header = (f"# Written by tools/student_config.py from {args.base.name} and "
               f"{args.overlay.name}: edit those, not this.\n")
