@@ -186,8 +186,12 @@ def main(argv=None) -> None:
         result = welch(values(first, score_name, form), values(second, score_name, form))
         tests.append({"first": first, "second": second, "score": score_name,
                       "form": form, **result})
-    command = "python benchmarks/seed_spread.py " + " ".join(
-        argv if argv is not None else sys.argv[1:])
+    given = list(argv if argv is not None else sys.argv[1:])
+    for option in ("--out", "--cache"):  # this machine's folders: not part of the recipe
+        while option in given and given.index(option) + 1 < len(given):
+            at = given.index(option)
+            del given[at:at + 2]
+    command = "python benchmarks/seed_spread.py " + " ".join(given)
     result = {
         "meta": {"command": command.strip(), "commit": commit(),
                  "date": datetime.datetime.now(datetime.timezone.utc).strftime(
