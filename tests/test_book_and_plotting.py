@@ -183,3 +183,19 @@ def test_claim_refuses_what_is_not_one_truth_value(monkeypatch):
     monkeypatch.setenv(book.STRICT_ENV, "maybe")
     with pytest.raises(ValueError, match="VAEBOOK_STRICT must be 1"):
         book.claim(False, "x")
+
+
+def test_benchmark_result_reads_the_committed_json():
+    result = book.benchmark_result("seed_spread")
+    assert result["meta"]["seeds"] == [0, 1, 2] and "--out" not in result["meta"]["command"]
+    models = {entry["model"] for entry in result["summary"]}
+    assert {"dense VAE", "conv VAE", "GAN"} <= models
+    with pytest.raises(ValueError, match="without .json"):
+        book.benchmark_result("../secrets")
+
+
+def test_benchmark_result_is_none_with_a_notice_where_it_is_nowhere(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(book, "BENCHMARKS_URL", "http://127.0.0.1:9/")  # nothing listens there
+    assert book.benchmark_result("no_such_benchmark") is None
+    assert "not shown here" in capsys.readouterr().out

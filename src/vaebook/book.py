@@ -9,6 +9,8 @@ JupyterLab. These helpers make the same cell work on every route:
 - :func:`show_source` shows a library function as a highlighted code block. On the page and in
   every notebook route it is the same output: no ``literalinclude`` that only the page resolves.
 - :func:`table` shows a DataFrame without its index column.
+- :func:`benchmark_result` reads a committed benchmark's JSON (numbers too costly for a chapter's
+  run, such as more training seeds), for the chapter to show labelled as the benchmark's.
 - :func:`claim` checks that a sentence of the prose holds for this run's numbers: in a build of
   the book it stops the chapter, in a reader's own run it prints a notice and the chapter goes on.
 """
@@ -296,3 +298,65 @@ def _shapes_caveat(data) -> str:
     resized = "" if data.image_size == 64 else f", downsampled from 64x64"
     return (f"These are {sizes} taken from the dSprites file {data.file_name}{resized}; "
             f"{published}, so compare with them only roughly.")
+
+
+BENCHMARKS_URL = ("https://raw.githubusercontent.com/vaebook/deep-generative-autoencoders/main/"
+                  "benchmarks/")
+
+
+def benchmark_result(name: str) -> dict | None:
+    """The committed result of a benchmark script, ``benchmarks/<name>.json``, as a dict.
+
+    Some numbers cost more than a chapter's run can pay (more training seeds, a settings
+    search): a script in ``benchmarks/`` computes them once and commits its JSON, with the
+    command, the commit and the machine in its ``meta``, and the chapter shows them, labelled as
+    the benchmark's. The file is looked for in the repository this package was installed from
+    (an editable install, as ``make`` sets up), then in the working folder and its parents (a
+    notebook in ``notebooks/``), then fetched from the book's repository (Colab installs only the
+    package). Returns None, saying so, where it can be found nowhere (offline, outside the
+    repository): the chapter then says that the benchmark is not available here.
+    """
+    import json
+    import urllib.request
+    from pathlib import Path
+
+    name = checks.text(name, "name", allow_empty=False)
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"name must be a benchmark's file name without .json, such as "
+                         f"'seed_spread', got {name!r}")
+    here = Path(__file__).resolve()
+    folders = [here.parents[2], Path.cwd(), *Path.cwd().parents]
+    for folder in folders:
+        path = folder / "benchmarks" / f"{name}.json"
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        with urllib.request.urlopen(BENCHMARKS_URL + f"{name}.json", timeout=20) as response:
+            return json.load(response)
+    except (OSError, ValueError) as error:
+        print(f"benchmarks/{name}.json is not in this folder or its parents, and could not be "
+              f"fetched ({type(error).__name__}): the benchmark's numbers are not shown here.")
+        return None
+
+
+def benchmark_caveat(result: dict, data, profile) -> str:
+    """One sentence saying what a committed benchmark's numbers (:func:`benchmark_result`) are
+    beside this run's: when, where and how they were made, and whether on this run's data and
+    sizes (``data``: the chapter's data set, ``profile``: its :class:`vaebook.config.Profile`)."""
+    checks.mapping(result, "result", what="a benchmark's result, as benchmark_result returns it")
+    meta = result.get("meta")
+    needed = ("command", "commit", "date", "machine", "profile", "data", "data_source")
+    if not isinstance(meta, dict) or any(key not in meta for key in needed):
+        raise ValueError(f"result['meta'] must hold {list(needed)} (what the benchmark scripts "
+                         "write), got " + (f"{sorted(meta)}" if isinstance(meta, dict)
+                                           else checks.describe(meta)))
+    if not hasattr(data, "source") or not hasattr(profile, "name"):
+        raise TypeError("data must be the chapter's data set (with a source) and profile its "
+                        f"Profile, got {type(data).__name__} and {type(profile).__name__}")
+    run = (f"They come from `{meta['command']}`, run on {meta['date']} at commit "
+           f"{meta['commit']} ({meta['machine'].split(',')[0]},"
+           f"{meta['machine'].split(',')[1]})")
+    if meta["data_source"] == data.source and meta["profile"] == profile.name:
+        return run + ", on the same data and sizes as this page's run."
+    return (run + f", in the {meta['profile']} profile on {meta['data']}: not this run's data "
+            "and sizes, so compare their spreads and verdicts, not the numbers themselves.")
