@@ -353,9 +353,10 @@ def benchmark_caveat(result: dict, data, profile) -> str:
     if not hasattr(data, "source") or not hasattr(profile, "name"):
         raise TypeError("data must be the chapter's data set (with a source) and profile its "
                         f"Profile, got {type(data).__name__} and {type(profile).__name__}")
-    run = (f"They come from `{meta['command']}`, run on {meta['date']} at commit "
-           f"{meta['commit']} ({meta['machine'].split(',')[0]},"
-           f"{meta['machine'].split(',')[1]})")
+    # the command itself is printed by the chapter's cell: in the prose, typography would turn
+    # its "--" into dashes
+    run = (f"They were computed on {meta['date']} at commit {meta['commit']} "
+           f"({meta['machine'].split(',')[0]},{meta['machine'].split(',')[1]})")
     if meta["data_source"] == data.source and meta["profile"] == profile.name:
         return run + ", on the same data and sizes as this page's run."
     return (run + f", in the {meta['profile']} profile on {meta['data']}: not this run's data "
