@@ -43,19 +43,38 @@ def _check(kind, latent_dim, image_shape):
     return kind, latent_dim, tuple(int(size) for size in shape)
 
 
+def check_widths(widths, kind: str = "dense") -> tuple[int, int]:
+    """The two hidden widths of an encoder (the decoder mirrors them), checked: units of the two
+    dense layers, or filters of the two stride-2 convolutions; ``None`` gives the architecture's
+    default (:data:`DENSE_HIDDEN_UNITS`, :data:`CONV_FILTERS`)."""
+    kind = checks.one_of(kind, "kind", ARCHITECTURES)
+    if widths is None:
+        return DENSE_HIDDEN_UNITS if kind == "dense" else CONV_FILTERS
+    if (not isinstance(widths, (tuple, list)) or len(widths) != 2
+            or any(isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1
+                   for w in widths)):
+        raise ValueError(f"widths must be two positive ints (the encoder's two hidden layers; "
+                         f"the decoder mirrors them) or None, got {widths!r}")
+    return tuple(int(w) for w in widths)
+
+
 def build_encoder(latent_dim: int, kind: str = "dense", variational: bool = True,
-                  image_shape=IMAGE_SHAPE) -> keras.Model:
-    """Encoder network: (batch, *image_shape) -> z, or -> [z_mean, z_log_var] if ``variational``."""
+                  image_shape=IMAGE_SHAPE, widths=None) -> keras.Model:
+    """Encoder network: (batch, *image_shape) -> z, or -> [z_mean, z_log_var] if ``variational``.
+
+    ``widths``: units of the two dense layers, or filters of the two convolutions (None: the
+    defaults, (512, 256) and (32, 64))."""
     kind, latent_dim, image_shape = _check(kind, latent_dim, image_shape)
+    widths = check_widths(widths, kind)
     variational = checks.boolean(variational, "variational")
     images = keras.Input(shape=image_shape, name="images")
     if kind == "dense":
         hidden = layers.Flatten()(images)  # (batch, 784) for MNIST
-        for units in DENSE_HIDDEN_UNITS:
+        for units in widths:
             hidden = layers.Dense(units, activation="relu")(hidden)
     else:
         hidden = images
-        for filters in CONV_FILTERS:  # MNIST: (batch, 14, 14, 32) then (batch, 7, 7, 64)
+        for filters in widths:  # MNIST: (batch, 14, 14, 32) then (batch, 7, 7, 64)
             hidden = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(hidden)
         hidden = layers.Flatten()(hidden)  # (batch, 3136) for MNIST
     if not variational:
@@ -67,23 +86,26 @@ def build_encoder(latent_dim: int, kind: str = "dense", variational: bool = True
     return keras.Model(images, [z_mean, z_log_var], name=f"{kind}_variational_encoder")
 
 
-def build_decoder(latent_dim: int, kind: str = "dense", image_shape=IMAGE_SHAPE) -> keras.Model:
-    """Decoder network: (batch, latent_dim) -> logits (batch, *image_shape)."""
+def build_decoder(latent_dim: int, kind: str = "dense", image_shape=IMAGE_SHAPE,
+                  widths=None) -> keras.Model:
+    """Decoder network: (batch, latent_dim) -> logits (batch, *image_shape); ``widths`` as the
+    encoder's (the decoder mirrors them)."""
     kind, latent_dim, image_shape = _check(kind, latent_dim, image_shape)
+    widths = check_widths(widths, kind)
     height, width, channels = image_shape
     z = keras.Input(shape=(latent_dim,), name="z")
     if kind == "dense":
         hidden = z
-        for units in reversed(DENSE_HIDDEN_UNITS):
+        for units in reversed(widths):
             hidden = layers.Dense(units, activation="relu")(hidden)
         logits = layers.Dense(height * width * channels, name="logits")(hidden)
         logits = layers.Reshape(image_shape)(logits)  # (batch, 28, 28, 1) for MNIST
     else:
         downsampling = 2 ** len(CONV_FILTERS)
-        small = (height // downsampling, width // downsampling, 32)  # (7, 7, 32) for MNIST
+        small = (height // downsampling, width // downsampling, widths[0])  # (7, 7, 32): MNIST
         hidden = layers.Dense(small[0] * small[1] * small[2], activation="relu")(z)
         hidden = layers.Reshape(small)(hidden)
-        for filters in reversed(CONV_FILTERS):  # MNIST: (batch, 14, 14, 64), (batch, 28, 28, 32)
+        for filters in reversed(widths):  # MNIST: (batch, 14, 14, 64), (batch, 28, 28, 32)
             hidden = layers.Conv2DTranspose(
                 filters, 3, strides=2, padding="same", activation="relu"
             )(hidden)

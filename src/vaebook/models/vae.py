@@ -29,7 +29,7 @@ from .. import checks, losses
 from ..data import IMAGE_SHAPE
 from .base import EncoderDecoder
 from .builders import _check as _check_network
-from .builders import build_decoder, build_encoder
+from .builders import build_decoder, build_encoder, check_widths
 
 DEFAULT_GAMMA = 1000.0  # Burgess et al. (2018) use gamma = 1000 on dSprites
 
@@ -322,6 +322,9 @@ class VAEConfig:
     gamma: float = DEFAULT_GAMMA  # weight of |KL - C| in the capacity objective
     image_shape: tuple[int, int, int] | None = None  # (height, width, channels); None: MNIST's
     seed: int = 0  # seed of the sampling noise (the zoo also seeds the initial weights with it)
+    # the encoder's two hidden widths (dense units or conv filters; the decoder mirrors them);
+    # None: the architecture's (512, 256) or (32, 64). benchmarks/validation_search.py chose them
+    widths: tuple[int, int] | None = None
 
     def __post_init__(self):
         # Fail when the config is written, not when a model is built from it minutes later.
@@ -329,6 +332,8 @@ class VAEConfig:
         if self.image_shape is not None:
             object.__setattr__(self, "image_shape", tuple(self.image_shape))
         _check_network(self.kind, self.latent_dim, self.resolved_image_shape)
+        if self.widths is not None:
+            object.__setattr__(self, "widths", check_widths(self.widths, self.kind))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
 
@@ -345,8 +350,10 @@ class VAEConfig:
         """
         model_class = check_model_class(model_class)
         shape = self.resolved_image_shape
-        return model_class(build_encoder(self.latent_dim, self.kind, image_shape=shape),
-                           build_decoder(self.latent_dim, self.kind, image_shape=shape),
+        return model_class(build_encoder(self.latent_dim, self.kind, image_shape=shape,
+                                         widths=self.widths),
+                           build_decoder(self.latent_dim, self.kind, image_shape=shape,
+                                         widths=self.widths),
                            beta=self.beta, seed=self.seed, capacity=self.capacity,
                            capacity_steps=self.capacity_steps, gamma=self.gamma)
 
@@ -354,6 +361,10 @@ class VAEConfig:
         """JSON-ready settings (the image shape as a list)."""
         values = asdict(self)
         values["image_shape"] = list(self.resolved_image_shape)
+        if self.widths is None:  # the record of a default-width VAE is what it always was
+            del values["widths"]
+        else:
+            values["widths"] = list(self.widths)
         return values
 
     @classmethod
