@@ -42,9 +42,7 @@ from pathlib import Path
 
 import vaebook  # noqa: F401  (quiet TensorFlow import)
 import numpy as np
-from scipy import stats
-
-from vaebook import config, data, metrics, zoo
+from vaebook import config, data, metrics, stats, zoo
 from vaebook.models import ClassifierConfig, GANConfig
 
 HERE = Path(__file__).resolve().parent
@@ -74,16 +72,10 @@ def contestants(profile, n_train: int) -> dict:
 
 
 def welch(first: list[float], second: list[float]) -> dict:
-    """Welch's t-test of two lists of per-seed values: difference of means, t, df, p."""
-    a, b = np.asarray(first, float), np.asarray(second, float)
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    difference = float(a.mean() - b.mean())
-    if va + vb == 0:
-        return {"difference": difference, "t": None, "df": None, "p": 0.0 if difference else 1.0}
-    t = difference / np.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    p = float(2 * stats.t.sf(abs(t), df))
-    return {"difference": difference, "t": float(t), "df": float(df), "p": p}
+    """Welch's t-test of two lists of per-seed values (vaebook.stats.welch): difference of
+    means, t, df, p."""
+    t, df, p = stats.welch(first, second)
+    return {"difference": float(np.mean(first) - np.mean(second)), "t": t, "df": df, "p": p}
 
 
 def commit() -> str:

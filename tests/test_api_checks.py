@@ -265,6 +265,8 @@ CASES = [
     Case("zoo model_class ae", lambda c: zoo.trained_model("t", c.mnist, QUICK, model_type="autoencoder", latent_dim=2, epochs=1, model_class=VAE), ValueError, r"model_class must be None for model_type='autoencoder': it names a variant of the VAE"),
     Case("zoo model_class gan", lambda c: zoo.trained_model("t", c.mnist, QUICK, config=GANConfig(), epochs=1, model_class=VAE), ValueError, r"model_class must be None for model_type='gan'"),
     Case("config build model_class", lambda c: VAEConfig(latent_dim=2).build(Autoencoder), TypeError, r"model_class must be vaebook.models.VAE or a subclass"),
+    Case("config widths", lambda c: VAEConfig(latent_dim=2, widths=(3,)), ValueError, r"widths must be two positive ints"),
+    Case("config widths zero", lambda c: VAEConfig(latent_dim=2, widths=(0, 4)), ValueError, r"widths must be two positive ints"),
     Case("variant_key instance", lambda c: zoo.variant_key(c.vae), TypeError, r"model_class must be a class"),
     Case("cache_key name int", lambda c: zoo.cache_key(3, {}, QUICK, "tag"), TypeError, r"name must be a string"),
     Case("cache_key profile str", lambda c: zoo.cache_key("n", {}, "quick", "tag"), TypeError, r"profile must be a vaebook.config.Profile"),

@@ -93,3 +93,20 @@ def test_autoencoder_and_vae_encode_alike(mnist_small):
     assert ae.encode(x).shape == (5, 3)
     # Batching does not change the result.
     np.testing.assert_allclose(vae.encode(x, batch_size=2), posterior.mean, atol=1e-5)
+
+
+def test_vae_widths_set_both_networks_and_round_trip():
+    from vaebook.models import VAEConfig
+
+    dense = VAEConfig(latent_dim=2, widths=(64, 32)).build()
+    units = [layer.units for layer in dense.encoder.layers if hasattr(layer, "units")]
+    assert units[:2] == [64, 32]
+    decoder_units = [layer.units for layer in dense.decoder.layers if hasattr(layer, "units")]
+    assert decoder_units[:2] == [32, 64]
+    conv = VAEConfig(latent_dim=2, kind="conv", widths=[8, 16])
+    filters = [layer.filters for layer in conv.build().encoder.layers if hasattr(layer, "filters")]
+    assert filters == [8, 16] and conv.widths == (8, 16)
+    assert VAEConfig.from_dict(conv.as_dict()).as_dict() == conv.as_dict()
+    # the record of a default-width VAE has no widths: its cache entries are what they were
+    assert "widths" not in VAEConfig().as_dict()
+    assert VAEConfig.from_dict(VAEConfig().as_dict()).widths is None
