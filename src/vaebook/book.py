@@ -361,3 +361,114 @@ def benchmark_caveat(result: dict, data, profile) -> str:
         return run + ", on the same data and sizes as this page's run."
     return (run + f", in the {meta['profile']} profile on {meta['data']}: not this run's data "
             "and sizes, so compare their spreads and verdicts, not the numbers themselves.")
+
+
+SEARCHED_FAMILIES = ("dense VAE", "conv VAE", "GAN")  # benchmarks/validation_search.py's
+
+
+def book_settings(profile, n_train: int) -> dict:
+    """The settings the chapters train each searched family with, in ``profile`` on ``n_train``
+    training images: family -> (learning rate, widths, epochs). Chapters 4 and 6 train the dense
+    and the conv VAE for the conv VAE's epochs, and the GAN for the profile's GAN epochs."""
+    from .models import GANConfig
+    from .models.builders import CONV_FILTERS, DENSE_HIDDEN_UNITS
+    from .training import DEFAULT_LEARNING_RATE
+
+    gan = GANConfig()
+    if gan.g_learning_rate != gan.d_learning_rate:  # the search gives both networks one rate
+        raise ValueError("GANConfig()'s two learning rates differ: the search compares one rate")
+    vae_epochs = profile.epochs_for(n_train, "conv")
+    return {"dense VAE": (DEFAULT_LEARNING_RATE, list(DENSE_HIDDEN_UNITS), vae_epochs),
+            "conv VAE": (DEFAULT_LEARNING_RATE, list(CONV_FILTERS), vae_epochs),
+            "GAN": (gan.g_learning_rate, [list(gan.generator_filters),
+                                          list(gan.discriminator_filters)],
+                    profile.epochs_for(n_train, "gan"))}
+
+
+def _widths_text(widths) -> str:
+    if widths and isinstance(widths[0], list):  # a GAN: G's filters, then D's
+        return f"G {'/'.join(map(str, widths[0]))}, D {'/'.join(map(str, widths[1]))}"
+    return "/".join(map(str, widths))
+
+
+def validation_search(result: dict) -> list[dict]:
+    """What ``benchmarks/validation_search.json`` (:func:`benchmark_result`) chose for each family
+    beside the settings the chapters train it with (:func:`book_settings`, in the search's
+    profile and data size): one dict per family with ``family``, ``chosen`` and ``book`` (each
+    ``{"learning_rate", "widths", "epochs", "val_fid"}``; the book's ``val_fid`` is None when the
+    search did not score those settings at that epoch) and ``same`` (the book trains the choice)."""
+    from .config import get_profile
+
+    checks.mapping(result, "result", what="benchmarks/validation_search.json, as "
+                   "benchmark_result('validation_search') returns it")
+    try:
+        meta, trials, choices = result["meta"], result["trials"], result["choices"]
+        profile = get_profile(meta["profile"])
+        settings = book_settings(profile, int(meta["n_fit"]) + int(meta["n_val"]))
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"result must be what benchmarks/validation_search.py writes (meta, "
+                         f"trials, choices): {type(error).__name__}: {error}") from None
+    rows = []
+    for family in SEARCHED_FAMILIES:
+        if family not in choices:
+            continue
+        rate, widths, epochs = settings[family]
+        book_fid = None
+        for trial in trials:
+            if (trial["family"] == family and trial["widths"] == widths
+                    and math.isclose(trial["learning_rate"], rate)):
+                book_fid = next((row["val_fid"] for row in trial["checkpoints"]
+                                 if row["epochs"] == epochs), None)
+        choice = choices[family]
+        chosen = {"learning_rate": choice["learning_rate"], "widths": choice["widths"],
+                  "epochs": choice["epochs"], "val_fid": choice["val_fid"]}
+        book = {"learning_rate": rate, "widths": widths, "epochs": epochs, "val_fid": book_fid}
+        same = (math.isclose(rate, chosen["learning_rate"]) and widths == chosen["widths"]
+                and epochs == chosen["epochs"])
+        rows.append({"family": family, "chosen": chosen, "book": book, "same": same})
+    return rows
+
+
+def validation_search_table(result: dict):
+    """:func:`validation_search` as a table for a page (pandas DataFrame)."""
+    import pandas as pd
+
+    def text(entry):
+        return (f"rate {entry['learning_rate']:g}, widths {_widths_text(entry['widths'])}, "
+                f"{entry['epochs']} epochs")
+
+    return pd.DataFrame([
+        {"family": row["family"], "the search's choice": text(row["chosen"]),
+         "its validation FID": row["chosen"]["val_fid"], "the book trains": text(row["book"]),
+         "their validation FID": (np.nan if row["book"]["val_fid"] is None
+                                  else row["book"]["val_fid"])}
+        for row in validation_search(result)])
+
+
+def validation_search_clause(result: dict) -> str:
+    """One sentence, for every outcome, saying where the chapters train what the search chose
+    and where not (and what that costs in validation FID)."""
+    rows = validation_search(result)
+    same = [row["family"] for row in rows if row["same"]]
+    other = [row for row in rows if not row["same"]]
+    parts = []
+    if same:
+        parts.append(f"the book trains the search's choice for the {' and the '.join(same)}")
+    for row in other:
+        chosen, book = row["chosen"], row["book"]
+        changes = []
+        if not math.isclose(chosen["learning_rate"], book["learning_rate"]):
+            changes.append(f"a learning rate of {chosen['learning_rate']:g} "
+                           f"(the book: {book['learning_rate']:g})")
+        if chosen["widths"] != book["widths"]:
+            changes.append(f"widths {_widths_text(chosen['widths'])} "
+                           f"(the book: {_widths_text(book['widths'])})")
+        if chosen["epochs"] != book["epochs"]:
+            changes.append(f"{chosen['epochs']} epochs (the book: {book['epochs']})")
+        cost = ("" if book["val_fid"] is None else
+                f", a validation FID of {chosen['val_fid']:.1f} against the book's "
+                f"{book['val_fid']:.1f}")
+        parts.append(f"for the {row['family']} it chose {' and '.join(changes)}{cost}")
+    if not parts:
+        return "the search has no result for these families"
+    return "; ".join(parts)

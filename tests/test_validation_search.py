@@ -1,0 +1,77 @@
+"""The validation search (benchmarks/validation_search.py) and how the chapters report it."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vaebook import book, config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _result(dense_rate):
+    """A made-up search result in the full profile on 4,000 training images."""
+    profile = config.get_profile("full")
+    settings = book.book_settings(profile, 4000)
+
+    def trial(family, rate, widths, fids):
+        return {"family": family, "width": "book", "widths": widths, "learning_rate": rate,
+                "checkpoints": [{"epochs": e, "val_fid": f} for e, f in zip((10, 20, 30, 40), fids)]}
+
+    dense_rate_book, dense_widths, _ = settings["dense VAE"]
+    gan_rate, gan_widths, gan_epochs = settings["GAN"]
+    trials = [trial("dense VAE", dense_rate_book, dense_widths, [300, 200, 170, 160]),
+              trial("dense VAE", 3e-3, dense_widths, [250, 150, 130, 131]),
+              trial("GAN", gan_rate, gan_widths, [200, 150, 120, 125])]
+    choices = {"dense VAE": {"width": "book", "widths": dense_widths, "learning_rate": dense_rate,
+                             "epochs": 30 if dense_rate == 3e-3 else 40,
+                             "val_fid": 130.0 if dense_rate == 3e-3 else 160.0},
+               "GAN": {"width": "book", "widths": gan_widths, "learning_rate": gan_rate,
+                       "epochs": gan_epochs, "val_fid": 120.0}}
+    meta = {"profile": "full", "n_fit": 3600, "n_val": 400}
+    return {"meta": meta, "trials": trials, "choices": choices}
+
+
+def test_the_book_and_the_choice_side_by_side():
+    rows = {row["family"]: row for row in book.validation_search(_result(3e-3))}
+    assert not rows["dense VAE"]["same"] and rows["GAN"]["same"]
+    assert rows["dense VAE"]["book"]["val_fid"] == 160  # the book's rate at its 40 epochs
+    clause = book.validation_search_clause(_result(3e-3))
+    assert clause.startswith("the book trains the search's choice for the GAN")
+    assert "a learning rate of 0.003 (the book: 0.001)" in clause
+    assert "30 epochs (the book: 40)" in clause
+    assert "a validation FID of 130.0 against the book's 160.0" in clause
+    table = book.validation_search_table(_result(3e-3))
+    assert list(table["family"]) == ["dense VAE", "GAN"]
+
+
+def test_every_outcome_has_its_sentence():
+    clause = book.validation_search_clause(_result(1e-3))
+    assert clause == "the book trains the search's choice for the dense VAE and the GAN"
+
+
+def test_a_result_of_another_shape_is_refused():
+    with pytest.raises(ValueError, match="what benchmarks/validation_search.py writes"):
+        book.validation_search({"meta": {}})
+
+
+def test_the_committed_search_follows_its_protocol():
+    path = ROOT / "benchmarks" / "validation_search.json"
+    if not path.exists():
+        pytest.skip("benchmarks/validation_search.json not committed yet")
+    result = json.loads(path.read_text())
+    meta = result["meta"]
+    assert meta["profile"] == "full" and meta["n_val"] > 0
+    families = {trial["family"] for trial in result["trials"]}
+    assert families == set(result["choices"]) == set(book.SEARCHED_FAMILIES)
+    for family in families:  # the same space and budget for every family
+        trials = [t for t in result["trials"] if t["family"] == family]
+        assert sorted(t["learning_rate"] for t in trials) == sorted(meta["rates"] * 2)
+        assert {t["width"] for t in trials} == {"book", "half"}
+        for t in trials:
+            if not t["diverged"]:
+                assert [row["epochs"] for row in t["checkpoints"]] == meta["checkpoints"]
+        best = min(row["val_fid"] for t in trials for row in t["checkpoints"])
+        assert result["choices"][family]["val_fid"] == best
+    assert book.validation_search_clause(result)
