@@ -49,6 +49,12 @@ def test_the_book_and_the_choice_side_by_side():
 def test_every_outcome_has_its_sentence():
     clause = book.validation_search_clause(_result(1e-3))
     assert clause == "the book trains the search's choice for the dense VAE and the GAN"
+    assert book.validation_search_short(_result(1e-3)) == (
+        "every family trains the settings that the search chose")
+    assert book.validation_search_short(_result(3e-3)) == (
+        "the search chose other settings than the book trains for the dense VAE")
+    assert book.validation_search_clause(_result(3e-3), families=["GAN"]) == (
+        "the book trains the search's choice for the GAN")
 
 
 def test_a_result_of_another_shape_is_refused():

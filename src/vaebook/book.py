@@ -445,10 +445,11 @@ def validation_search_table(result: dict):
         for row in validation_search(result)])
 
 
-def validation_search_clause(result: dict) -> str:
+def validation_search_clause(result: dict, families=SEARCHED_FAMILIES) -> str:
     """One sentence, for every outcome, saying where the chapters train what the search chose
-    and where not (and what that costs in validation FID)."""
-    rows = validation_search(result)
+    and where not (and what that costs in validation FID), for ``families`` (default: all)."""
+    families = [checks.one_of(family, "family", SEARCHED_FAMILIES) for family in families]
+    rows = [row for row in validation_search(result) if row["family"] in families]
     same = [row["family"] for row in rows if row["same"]]
     other = [row for row in rows if not row["same"]]
     parts = []
@@ -472,3 +473,12 @@ def validation_search_clause(result: dict) -> str:
     if not parts:
         return "the search has no result for these families"
     return "; ".join(parts)
+
+
+def validation_search_short(result: dict) -> str:
+    """A few words for a summary: whether the chapters train every family's choice."""
+    other = [row["family"] for row in validation_search(result) if not row["same"]]
+    if not other:
+        return "every family trains the settings that the search chose"
+    return (f"the search chose other settings than the book trains for the "
+            f"{' and the '.join(other)}")
