@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from . import checks
-from .config import Profile, cache_dir
+from .config import CACHE_DIR_ENV, Profile, cache_dir
 from .training import first_non_finite_weight
 
 _PROFILE_EXPECTED = "a vaebook.config.Profile, e.g. config.get_profile('quick')"
@@ -123,44 +123,127 @@ def train_or_load(
         data_tag: :attr:`vaebook.data.MnistData.tag` of the data the model is trained on.
         profile: the run profile (part of the key).
         retrain: ignore and replace a cached model.
+
+    Faults a classroom meets are reported, never lost work: an entry that cannot be read back (a
+    weights file cut short or corrupted: each entry keeps its weights' SHA-256) is named with its
+    folder and trained again; a cache that cannot be written (a read-only shared folder) is
+    detected before training, and the trained model is returned with a notice instead of being
+    lost at the save; two processes saving the same entry leave one complete entry.
     """
     checks.mapping(config, "config", allow_empty=True)
     _check_json(config, "config")
     checks.function(build, "build", what="a function build(config) -> model")
     checks.function(train, "train", what="a function train(model) -> history dict")
     retrain = checks.boolean(retrain, "retrain")
-    folder = cache_dir() / cache_key(name, config, profile, data_tag)
+    try:
+        root = cache_dir()
+    except OSError as error:  # the folder cannot even be created
+        root = Path(os.environ.get(CACHE_DIR_ENV, "~/.cache/vaebook")).expanduser()
+        print(f"Notice: the model cache {root} cannot be created ({error}).")
+    folder = root / cache_key(name, config, profile, data_tag)
     weights_path = folder / "model.weights.h5"
     model = checks.model(build(config), "build(config)")
     if weights_path.exists() and not retrain:
-        if getattr(model, "optimizer", None) is not None:
-            # The file holds the optimizer's state too; give it slots to load into, so a loaded
-            # model can go on training exactly where the saved one stopped.
-            model.optimizer.build(model.trainable_variables)
-        model.load_weights(weights_path)
-        history = json.loads((folder / "history.json").read_text())
-        print(f"loaded {name} from cache ({folder.name})")
-        return model, history, True
+        try:
+            return (*_load(model, folder), True)
+        except _DamagedEntry as error:
+            # An interrupted copy of a cache leaves a file cut short: say which entry, and
+            # train the model again on fresh weights rather than on half-loaded ones.
+            print(f"Notice: the cached {name} in {folder} is damaged ({error}); training it "
+                  f"again (delete the folder to discard it yourself).")
+            model = checks.model(build(config), "build(config)")
+    writable = _writable(root)
+    if writable is not True:
+        print(f"Notice: the model cache {root} cannot be written ({writable}): {name} will be "
+              f"trained and returned but not kept. Set {CACHE_DIR_ENV} to a folder you can "
+              f"write to keep it.")
     history = checks.mapping(train(model), "train(model)", allow_empty=True,
                              what="a history dict (metric name -> values)")
     _check_json(history, "train(model)")
     bad = first_non_finite_weight(model)
     if bad is not None:
         raise RuntimeError(f"refusing to cache {name}: weight {bad} is not finite")
-    # Write into a temporary folder and rename it, so an interrupted save leaves no half entry;
-    # one temporary folder per process, so two runs saving the same model cannot mix their files.
+    if writable is True:
+        try:
+            _save(model, history, folder, {"name": name, "config": config,
+                                           "profile": profile.name, "data": data_tag,
+                                           "code": code_version()})
+        except OSError as error:  # a disk that fills up or turns read-only mid-run
+            print(f"Notice: {name} was trained but could not be saved in {folder} ({error}); "
+                  f"it is returned, not kept.")
+    return model, history, False
+
+
+class _DamagedEntry(Exception):
+    """A cache entry that cannot be read back: a file cut short, corrupted or missing."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _load(model, folder: Path):
+    """Weights and history of a cache entry into ``model``: ``(model, history)``, or
+    :class:`_DamagedEntry` saying what is wrong with the entry."""
+    weights_path = folder / "model.weights.h5"
+    try:
+        record = json.loads((folder / "config.json").read_text())
+        history = json.loads((folder / "history.json").read_text())
+        expected = record.get("weights_sha256")  # entries written before it have none
+        if expected is not None and _sha256(weights_path) != expected:
+            raise _DamagedEntry("its weights file does not match the checksum saved with it")
+        if getattr(model, "optimizer", None) is not None:
+            # The file holds the optimizer's state too; give it slots to load into, so a loaded
+            # model can go on training exactly where the saved one stopped.
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(weights_path)
+    except _DamagedEntry:
+        raise
+    except (OSError, ValueError, KeyError, AttributeError) as error:
+        raise _DamagedEntry(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}") \
+            from None
+    print(f"loaded {record.get('name', folder.name)} from cache ({folder.name})")
+    return model, history
+
+
+def _writable(root: Path):
+    """True if a file can be created in ``root``, else the reason (a string)."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError as error:
+        return f"{type(error).__name__}: {error.strerror or error}"
+
+
+def _save(model, history: dict, folder: Path, record: dict) -> None:
+    """Write an entry atomically: into a temporary folder, renamed into place at the end, so an
+    interrupted save leaves no half entry; one temporary folder per process, so two runs saving
+    the same model cannot mix their files. If another process saved the same entry meanwhile,
+    its entry is kept (the two are trained from the same settings) and this one is dropped."""
     partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    model.save_weights(partial / "model.weights.h5")
-    (partial / "history.json").write_text(json.dumps(history))
-    (partial / "config.json").write_text(
-        json.dumps({"name": name, "config": config, "profile": profile.name,
-                    "data": data_tag, "code": code_version()}, indent=2)
-    )
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
-    return model, history, False
+    try:
+        model.save_weights(partial / "model.weights.h5")
+        (partial / "history.json").write_text(json.dumps(history))
+        record = {**record, "weights_sha256": _sha256(partial / "model.weights.h5")}
+        (partial / "config.json").write_text(json.dumps(record, indent=2))
+        if folder.exists():  # a damaged entry being replaced, or a retrain
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            partial.rename(folder)
+        except OSError:
+            if not (folder / "config.json").exists():  # not another process's complete entry
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def _check_json(value, name: str) -> None:
