@@ -29,6 +29,7 @@ from vaebook import (applications, book, checks, config, data, explorer, losses,
 from vaebook.models import (VAE, Autoencoder, ClassifierConfig, GANConfig, Sampling, VAEConfig,
                             build_decoder, build_discriminator, build_encoder, build_generator,
                             build_model)
+from vaebook.models.vae import capacity_schedule
 
 QUICK = config.get_profile("quick")
 
@@ -266,6 +267,13 @@ CASES = [
     Case("zoo model_class gan", lambda c: zoo.trained_model("t", c.mnist, QUICK, config=GANConfig(), epochs=1, model_class=VAE), ValueError, r"model_class must be None for model_type='gan'"),
     Case("config build model_class", lambda c: VAEConfig(latent_dim=2).build(Autoencoder), TypeError, r"model_class must be vaebook.models.VAE or a subclass"),
     Case("config widths", lambda c: VAEConfig(latent_dim=2, widths=(3,)), ValueError, r"widths must be two positive ints"),
+    Case("config channels first", lambda c: VAEConfig(latent_dim=2, image_shape=(1, 28, 28)), ValueError, r"looks channels first: use \(28, 28, 1\)"),
+    Case("gan config channels first", lambda c: GANConfig(image_shape=(1, 28, 28)), ValueError, r"looks channels first"),
+    Case("classifier config channels first", lambda c: ClassifierConfig(image_shape=(1, 28, 28)), ValueError, r"looks channels first"),
+    Case("median filter channels first", lambda c: applications.median_filter(np.zeros((2, 1, 28, 28), np.float32)), ValueError, r"channels last; got shape \(2, 1, 28, 28\), which looks channels first"),
+    Case("active units one image", lambda c: metrics.active_units(c.vae, c.x[:1]), ValueError, r"at least 2 images: activity is a variance"),
+    Case("capacity schedule 0 steps", lambda c: capacity_schedule(0, 5.0, 0), ValueError, r"capacity_steps must be a positive int"),
+    Case("fit callback without validation", lambda c: training.fit(c.vae, c.x, epochs=1, lines=0, callbacks=[keras.callbacks.EarlyStopping("val_loss")]), ValueError, r"EarlyStopping monitors 'val_loss', which exists only with validation data"),
     Case("config widths zero", lambda c: VAEConfig(latent_dim=2, widths=(0, 4)), ValueError, r"widths must be two positive ints"),
     Case("variant_key instance", lambda c: zoo.variant_key(c.vae), TypeError, r"model_class must be a class"),
     Case("cache_key name int", lambda c: zoo.cache_key(3, {}, QUICK, "tag"), TypeError, r"name must be a string"),
@@ -574,3 +582,21 @@ def test_divergence_names_the_batches_of_the_epoch(mnist_small, steps, epoch, st
     x = mnist_small.x_train[:24]  # 6 batches of 4
     with pytest.raises(training.TrainingDiverged, match=f"loss is nan at {expected};"):
         training.fit(vae, x, epochs=2, batch_size=4, lines=0, callbacks=[_PoisonAt(epoch, step)])
+
+
+def test_numpy_scalars_in_configs_are_stored_as_plain_numbers():
+    import json
+
+    configs = [VAEConfig(latent_dim=np.int64(4), beta=np.float32(2.0), seed=np.int64(3),
+                         capacity_steps=np.int32(5), widths=(np.int64(8), 4)),
+               GANConfig(latent_dim=np.int64(8), d_learning_rate=np.float32(1e-3),
+                         generator_filters=(np.int64(8), 4), seed=np.int16(1)),
+               ClassifierConfig(feature_dim=np.int64(32), dropout=np.float32(0.2),
+                                image_shape=(np.int64(28), 28, 1))]
+    for settings in configs:
+        values = settings.as_dict()
+        json.dumps(values)  # the cache writes it
+        for value in values.values():
+            for item in (value if isinstance(value, list) else [value]):
+                assert not isinstance(item, np.generic), (type(settings).__name__, values)
+        assert type(settings).from_dict(values).as_dict() == values

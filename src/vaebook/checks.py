@@ -331,6 +331,31 @@ def _numeric_array(value, name: str, expected: str) -> np.ndarray:
     return array
 
 
+MAX_CHANNELS = 4  # grey, grey + alpha, RGB, RGBA: more channels than this is not channels last
+
+
+def image_shape(value, name: str = "image_shape", *, min_size: int = 1) -> tuple[int, int, int]:
+    """The book's one image-shape rule: (height, width, channels), three positive ints (NumPy's
+    too), channels last, as Keras expects on CPU; returned as a tuple of Python ints. A shape whose
+    last axis is longer than :data:`MAX_CHANNELS` and whose first is not, such as (1, 28, 28), is
+    refused as channels first. ``min_size``: the least height and width."""
+    shape = tuple(value) if isinstance(value, (tuple, list)) else None
+    if (shape is None or len(shape) != 3 or any(isinstance(size, bool) for size in shape)
+            or not all(isinstance(size, (int, np.integer)) and size >= 1 for size in shape)):
+        raise ValueError(f"{name} must be (height, width, channels), three positive ints, "
+                         f"channels last, e.g. (28, 28, 1); got {value!r}")
+    shape = tuple(int(size) for size in shape)
+    if shape[2] > MAX_CHANNELS and shape[0] <= MAX_CHANNELS:
+        raise ValueError(f"{name} must be (height, width, channels), channels last, e.g. "
+                         f"(28, 28, 1); got {shape}, which looks channels first: use "
+                         f"{(shape[1], shape[2], shape[0])} (np.moveaxis(images, 1, -1) for the "
+                         f"images)")
+    if min(shape[:2]) < min_size:
+        raise ValueError(f"{name} must have a height and width of at least {min_size}, got "
+                         f"{shape}")
+    return shape
+
+
 def images(value, name: str = "images", *, image_shape: tuple | None = MNIST_IMAGE_SHAPE,
            binary: bool = False) -> np.ndarray:
     """A non-empty batch of images (N, *image_shape) of floats in [0, 1], returned as float32.
@@ -352,6 +377,10 @@ def images(value, name: str = "images", *, image_shape: tuple | None = MNIST_IMA
     array = _numeric_array(value, name, expected)
     if image_shape is None:
         good_shape = array.ndim == 4
+        if good_shape and array.shape[3] > MAX_CHANNELS and array.shape[1] <= MAX_CHANNELS:
+            raise ValueError(f"{name} must be {expected}, channels last; got shape "
+                             f"{array.shape}, which looks channels first: "
+                             f"np.moveaxis({name}, 1, -1) gives {shape_text}")
     else:
         good_shape = array.shape[1:] == tuple(int(d) for d in image_shape)
     if not good_shape:

@@ -285,6 +285,9 @@ def active_units(vae, x, threshold: float = 0.01, batch_size: int = 256) -> int:
     if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold >= 0):
         raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
     means = vae.encode(x, batch_size).astype(np.float64)  # (N, J) posterior means
+    if len(means) < 2:
+        raise ValueError(f"x must hold at least 2 images: activity is a variance over images, "
+                         f"got {len(means)}")
     return int(np.sum(np.var(means, axis=0) > threshold))
 
 

@@ -395,6 +395,13 @@ def fit(
             validation = (x_val,) if unsupervised else (x_val, y_val)
         if unsupervised:
             y_train = None
+    if validation is None:  # a callback that watches a validation metric could never act
+        for callback in callbacks:
+            monitor = getattr(callback, "monitor", None)
+            if isinstance(monitor, str) and monitor.startswith("val_"):
+                raise ValueError(f"{type(callback).__name__} monitors {monitor!r}, which exists "
+                                 f"only with validation data: pass x_val, or monitor a training "
+                                 f"metric such as {monitor[4:]!r}")
     if not model.compiled:
         compile_model(model, learning_rate)
     elif learning_rate is not None:

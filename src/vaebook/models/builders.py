@@ -29,18 +29,13 @@ def _check(kind, latent_dim, image_shape):
     three ints), checked."""
     kind = checks.one_of(kind, "kind", ARCHITECTURES)
     latent_dim = checks.positive_int(latent_dim, "latent_dim")
-    shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
-    if (shape is None or len(shape) != 3 or any(isinstance(size, bool) for size in shape)
-            or not all(isinstance(size, (int, np.integer)) and size >= 1 for size in shape)):
-        raise ValueError(
-            f"image_shape must be (height, width, channels), three positive ints, "
-            f"got {image_shape!r}")
+    shape = checks.image_shape(image_shape)
     # Two stride-2 convolutions halve the height and width twice; the decoder doubles them back.
     downsampling = 2 ** len(CONV_FILTERS)
     if kind == "conv" and (shape[0] % downsampling or shape[1] % downsampling):
         raise ValueError(f"the conv architecture needs a height and width divisible by "
                          f"{downsampling}, got image_shape {shape}")
-    return kind, latent_dim, tuple(int(size) for size in shape)
+    return kind, latent_dim, shape
 
 
 def check_widths(widths, kind: str = "dense") -> tuple[int, int]:

@@ -141,19 +141,19 @@ class ClassifierConfig:
     seed: int = 0  # seed of the initial weights and of the augmentation (via the zoo)
 
     def __post_init__(self):
-        checks.positive_int(self.feature_dim, "feature_dim")
-        checks.real(self.shift, "shift", minimum=0.0, maximum=0.5)
-        checks.real(self.dropout, "dropout", minimum=0.0, maximum=1.0, open_above=True)
-        checks.learning_rate(self.learning_rate)
-        checks.positive_int(self.num_classes, "num_classes")
+        # Checked, and stored as plain Python numbers (NumPy's are accepted), so as_dict() is JSON.
+        checked = {
+            "feature_dim": checks.positive_int(self.feature_dim, "feature_dim"),
+            "shift": checks.real(self.shift, "shift", minimum=0.0, maximum=0.5),
+            "dropout": checks.real(self.dropout, "dropout", minimum=0.0, maximum=1.0,
+                                   open_above=True),
+            "learning_rate": checks.learning_rate(self.learning_rate),
+            "num_classes": checks.positive_int(self.num_classes, "num_classes"),
+            "seed": checks.seed(self.seed, maximum=checks.LEGACY_SEED_MAX)}
         if self.image_shape is not None:
-            shape = tuple(self.image_shape)
-            if len(shape) != 3 or not all(isinstance(s, (int, np.integer)) and not
-                                          isinstance(s, bool) and s >= 4 for s in shape[:2]):
-                raise ValueError(f"image_shape must be (height, width, channels), got "
-                                 f"{self.image_shape!r}")
-            object.__setattr__(self, "image_shape", tuple(int(s) for s in shape))
-        checks.seed(self.seed, maximum=checks.LEGACY_SEED_MAX)
+            checked["image_shape"] = checks.image_shape(self.image_shape, min_size=4)
+        for field, value in checked.items():
+            object.__setattr__(self, field, value)
 
     @property
     def resolved_image_shape(self) -> tuple[int, int, int]:

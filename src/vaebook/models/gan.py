@@ -58,15 +58,11 @@ def _check_filters(filters, name: str) -> tuple[int, int]:
 
 
 def _check_image_shape(image_shape) -> tuple[int, int, int]:
-    shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
-    if (shape is None or len(shape) != 3 or any(isinstance(s, bool) for s in shape)
-            or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in shape)):
-        raise ValueError(f"image_shape must be (height, width, channels), three positive ints, "
-                         f"got {image_shape!r}")
+    shape = checks.image_shape(image_shape)
     if shape[0] % _UPSAMPLING or shape[1] % _UPSAMPLING:
         raise ValueError(f"the DCGAN needs a height and width divisible by {_UPSAMPLING} (two "
                          f"stride-2 layers), got image_shape {shape}")
-    return tuple(int(s) for s in shape)
+    return shape
 
 
 def build_generator(latent_dim: int = 64, filters=DEFAULT_GENERATOR_FILTERS,
@@ -366,17 +362,21 @@ class GANConfig:
 
     def __post_init__(self):
         # Fail when the config is written, not when a model is built from it minutes later.
-        checks.positive_int(self.latent_dim, "latent_dim")
-        object.__setattr__(self, "generator_filters",
-                           _check_filters(self.generator_filters, "generator_filters"))
-        object.__setattr__(self, "discriminator_filters",
-                           _check_filters(self.discriminator_filters, "discriminator_filters"))
-        checks.learning_rate(self.d_learning_rate, "d_learning_rate")
-        checks.learning_rate(self.g_learning_rate, "g_learning_rate")
-        checks.real(self.beta_1, "beta_1", minimum=0.0, maximum=1.0, open_above=True)
+        # Checked, and stored as plain Python numbers (NumPy's are accepted), so as_dict() is JSON.
+        checked = {
+            "latent_dim": checks.positive_int(self.latent_dim, "latent_dim"),
+            "generator_filters": _check_filters(self.generator_filters, "generator_filters"),
+            "discriminator_filters": _check_filters(self.discriminator_filters,
+                                                    "discriminator_filters"),
+            "d_learning_rate": checks.learning_rate(self.d_learning_rate, "d_learning_rate"),
+            "g_learning_rate": checks.learning_rate(self.g_learning_rate, "g_learning_rate"),
+            "beta_1": checks.real(self.beta_1, "beta_1", minimum=0.0, maximum=1.0,
+                                  open_above=True),
+            "seed": checks.seed(self.seed, maximum=checks.LEGACY_SEED_MAX)}
         if self.image_shape is not None:
-            object.__setattr__(self, "image_shape", _check_image_shape(self.image_shape))
-        checks.seed(self.seed, maximum=checks.LEGACY_SEED_MAX)
+            checked["image_shape"] = _check_image_shape(self.image_shape)
+        for field, value in checked.items():
+            object.__setattr__(self, field, value)
 
     @property
     def resolved_image_shape(self) -> tuple[int, int, int]:

@@ -63,6 +63,7 @@ def capacity_schedule(step, capacity: float, capacity_steps: int):
     raised linearly from 0 at the first step to C_max = ``capacity`` after ``capacity_steps``
     steps, and held there. ``step`` may be a number or a tensor (the optimizer's step counter).
     """
+    capacity_steps = checks.positive_int(capacity_steps, "capacity_steps")  # 0 would give NaN
     fraction = ops.minimum(1.0, ops.cast(step, "float32") / float(capacity_steps))
     return float(capacity) * fraction
 
@@ -328,14 +329,21 @@ class VAEConfig:
 
     def __post_init__(self):
         # Fail when the config is written, not when a model is built from it minutes later.
-        _check_objective(self.beta, self.capacity, self.capacity_steps, self.gamma)
+        # Checked, and stored as plain Python numbers (NumPy's are accepted), so as_dict() is JSON.
+        beta, capacity, capacity_steps, gamma = _check_objective(
+            self.beta, self.capacity, self.capacity_steps, self.gamma)
         if self.image_shape is not None:
-            object.__setattr__(self, "image_shape", tuple(self.image_shape))
-        _check_network(self.kind, self.latent_dim, self.resolved_image_shape)
+            object.__setattr__(self, "image_shape", checks.image_shape(self.image_shape))
+        _, latent_dim, _ = _check_network(self.kind, self.latent_dim, self.resolved_image_shape)
         if self.widths is not None:
             object.__setattr__(self, "widths", check_widths(self.widths, self.kind))
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+        seed = int(self.seed) if isinstance(self.seed, np.integer) else self.seed
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
+        for field, value in (("beta", beta), ("capacity", capacity), ("gamma", gamma),
+                             ("capacity_steps", capacity_steps), ("latent_dim", latent_dim),
+                             ("seed", seed)):
+            object.__setattr__(self, field, value)
 
     @property
     def resolved_image_shape(self) -> tuple[int, int, int]:
