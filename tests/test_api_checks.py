@@ -273,6 +273,8 @@ CASES = [
     Case("median filter channels first", lambda c: applications.median_filter(np.zeros((2, 1, 28, 28), np.float32)), ValueError, r"channels last; got shape \(2, 1, 28, 28\), which looks channels first"),
     Case("active units one image", lambda c: metrics.active_units(c.vae, c.x[:1]), ValueError, r"at least 2 images: activity is a variance"),
     Case("capacity schedule 0 steps", lambda c: capacity_schedule(0, 5.0, 0), ValueError, r"capacity_steps must be a positive int"),
+    Case("fit plain keras network", lambda c: training.fit(keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(2)]), c.x, epochs=1), TypeError, r"model must be a vaebook model \(Autoencoder, VAE, GAN or Classifier\).*plain Sequential"),
+    Case("decoded grid given the model", lambda c: plotting.plot_decoded_grid(c.vae, plotting.standard_normal_grid(3), "t"), TypeError, r"decode must be a function decode\(z\) -> images, such as vae.decode, got the model itself \(VAE\)"),
     Case("fit callback without validation", lambda c: training.fit(c.vae, c.x, epochs=1, lines=0, callbacks=[keras.callbacks.EarlyStopping("val_loss")]), ValueError, r"EarlyStopping monitors 'val_loss', which exists only with validation data"),
     Case("config widths zero", lambda c: VAEConfig(latent_dim=2, widths=(0, 4)), ValueError, r"widths must be two positive ints"),
     Case("variant_key instance", lambda c: zoo.variant_key(c.vae), TypeError, r"model_class must be a class"),

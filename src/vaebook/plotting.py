@@ -293,6 +293,11 @@ def plot_decoded_grid(decode, grid_1d: np.ndarray, title: str,
     """Decode a grid of 2-D codes ``(z1, z2)`` with ``decode(z) -> (N, 28, 28, 1)`` and tile them
     so that each image sits at its code (z2 grows upwards). ``grid_1d``: increasing numbers."""
     checks.function(decode, "decode", what="a function decode(z) -> images, e.g. vae.decode")
+    import keras
+
+    if isinstance(decode, keras.Model):  # callable, but it takes images, not codes
+        raise TypeError(f"decode must be a function decode(z) -> images, such as vae.decode, got "
+                        f"the model itself ({type(decode).__name__}): pass its decode method")
     grid_1d = _series(grid_1d, "grid_1d")
     if np.any(np.diff(grid_1d) <= 0):
         raise ValueError("grid_1d must be increasing, e.g. plotting.standard_normal_grid(15)")

@@ -359,6 +359,11 @@ def fit(
     weights become non-finite, ``ValueError``/``TypeError`` for bad images or settings.
     """
     checks.model(model)
+    if not isinstance(model, (EncoderDecoder, GAN, Classifier)):
+        raise TypeError(f"model must be a vaebook model (Autoencoder, VAE, GAN or Classifier), "
+                        f"whose own loss and train_step fit uses; got a plain "
+                        f"{type(model).__name__}: for another network, compile it with its loss "
+                        f"and call its own fit()")
     epochs = checks.positive_int(epochs, "epochs")
     batch_size = checks.positive_int(batch_size, "batch_size", allow_none=True)
     learning_rate = checks.learning_rate(learning_rate, allow_none=True)
