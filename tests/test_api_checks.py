@@ -275,6 +275,8 @@ CASES = [
     Case("capacity schedule 0 steps", lambda c: capacity_schedule(0, 5.0, 0), ValueError, r"capacity_steps must be a positive int"),
     Case("fit plain keras network", lambda c: training.fit(keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(2)]), c.x, epochs=1), TypeError, r"model must be a vaebook model \(Autoencoder, VAE, GAN or Classifier\).*plain Sequential"),
     Case("decoded grid given the model", lambda c: plotting.plot_decoded_grid(c.vae, plotting.standard_normal_grid(3), "t"), TypeError, r"decode must be a function decode\(z\) -> images, such as vae.decode, got the model itself \(VAE\)"),
+    Case("draw_shape bool position", lambda c: __import__("vaebook.shapes", fromlist=["x"]).draw_shape("square", x=True), ValueError, r"x must be a number in \[0.0, 1.0\], got True"),
+    Case("labels empty list", lambda c: checks.labels([], "labels"), ValueError, r"got no labels \(an empty list\)"),
     Case("fit callback without validation", lambda c: training.fit(c.vae, c.x, epochs=1, lines=0, callbacks=[keras.callbacks.EarlyStopping("val_loss")]), ValueError, r"EarlyStopping monitors 'val_loss', which exists only with validation data"),
     Case("config widths zero", lambda c: VAEConfig(latent_dim=2, widths=(0, 4)), ValueError, r"widths must be two positive ints"),
     Case("variant_key instance", lambda c: zoo.variant_key(c.vae), TypeError, r"model_class must be a class"),

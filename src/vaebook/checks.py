@@ -481,6 +481,9 @@ def labels(value, name: str = "labels", *, count: int | None = None,
     """Integer class labels 0..num_classes-1, shape (N,) (N = ``count`` if given), as int64."""
     rows = count if count is not None else "N"
     expected = f"integer labels in [0, {num_classes - 1}] of shape ({rows},)"
+    if isinstance(value, (list, tuple)) and len(value) == 0:  # not a dtype problem
+        raise ValueError(f"{name} must be {expected}, got no labels (an empty "
+                         f"{type(value).__name__})")
     array = _numeric_array(value, name, expected)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name} must be {expected}, got dtype {array.dtype}"

@@ -192,9 +192,12 @@ def draw_shape(shape: str, scale: float = 1.0, orientation: float = 0.0, x: floa
     image_size = _check_image_size(image_size)
     for name, value, low, high in [("scale", scale, 0.5, 1.0), ("x", x, 0.0, 1.0),
                                    ("y", y, 0.0, 1.0)]:
-        if not (isinstance(value, (int, float, np.number)) and low <= value <= high):
+        if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number))
+                or not low <= value <= high):  # a bool is not a position
             raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
-    if not (isinstance(orientation, (int, float, np.number)) and math.isfinite(orientation)):
+    if (isinstance(orientation, (bool, np.bool_))
+            or not (isinstance(orientation, (int, float, np.number))
+                    and math.isfinite(orientation))):
         raise ValueError(f"orientation must be a finite angle in radians, got {orientation!r}")
     image = _draw(shape, [scale], [orientation], [x], [y], image_size)[0]
     return image[..., None].astype(np.float32)
