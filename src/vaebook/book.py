@@ -385,6 +385,12 @@ def book_settings(profile, n_train: int) -> dict:
                     profile.epochs_for(n_train, "gan"))}
 
 
+def _names(items) -> str:
+    """["a", "b", "c"] -> "the a, the b and the c"."""
+    items = [f"the {item}" for item in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _widths_text(widths) -> str:
     if widths and isinstance(widths[0], list):  # a GAN: G's filters, then D's
         return f"G {'/'.join(map(str, widths[0]))}, D {'/'.join(map(str, widths[1]))}"
@@ -439,9 +445,10 @@ def validation_search_table(result: dict):
 
     return pd.DataFrame([
         {"family": row["family"], "the search's choice": text(row["chosen"]),
-         "its validation FID": row["chosen"]["val_fid"], "the book trains": text(row["book"]),
-         "their validation FID": (np.nan if row["book"]["val_fid"] is None
-                                  else row["book"]["val_fid"])}
+         "its validation FID": f"{row['chosen']['val_fid']:.1f}",
+         "the book trains": text(row["book"]),
+         "their validation FID": ("not scored" if row["book"]["val_fid"] is None
+                                  else f"{row['book']['val_fid']:.1f}")}
         for row in validation_search(result)])
 
 
@@ -454,7 +461,7 @@ def validation_search_clause(result: dict, families=SEARCHED_FAMILIES) -> str:
     other = [row for row in rows if not row["same"]]
     parts = []
     if same:
-        parts.append(f"the book trains the search's choice for the {' and the '.join(same)}")
+        parts.append(f"the book trains the search's choice for {_names(same)}")
     for row in other:
         chosen, book = row["chosen"], row["book"]
         changes = []
@@ -480,5 +487,4 @@ def validation_search_short(result: dict) -> str:
     other = [row["family"] for row in validation_search(result) if not row["same"]]
     if not other:
         return "every family trains the settings that the search chose"
-    return (f"the search chose other settings than the book trains for the "
-            f"{' and the '.join(other)}")
+    return f"the search chose other settings than the book trains for {_names(other)}"
