@@ -31,11 +31,8 @@ Usage (writes seed_spread.json and seed_spread.md to --out, default beside this 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -46,6 +43,8 @@ from vaebook import config, data, metrics, stats, zoo
 from vaebook.models import ClassifierConfig, GANConfig
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # provenance.py, beside this script
+from provenance import provenance  # noqa: E402
 SAMPLE_SCORES = ("fid", "kid", "precision", "recall")
 LIKELIHOOD_SCORES = ("test_elbo", "log_px")
 # (first, second, score, form): the comparisons the chapters make
@@ -76,14 +75,6 @@ def welch(first: list[float], second: list[float]) -> dict:
     means, t, df, p."""
     t, df, p = stats.welch(first, second)
     return {"difference": float(np.mean(first) - np.mean(second)), "t": t, "df": df, "p": p}
-
-
-def commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=HERE, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main(argv=None) -> None:
@@ -178,19 +169,8 @@ def main(argv=None) -> None:
         result = welch(values(first, score_name, form), values(second, score_name, form))
         tests.append({"first": first, "second": second, "score": score_name,
                       "form": form, **result})
-    given = list(argv if argv is not None else sys.argv[1:])
-    for option in ("--out", "--cache"):  # this machine's folders: not part of the recipe
-        while option in given and given.index(option) + 1 < len(given):
-            at = given.index(option)
-            del given[at:at + 2]
-    command = "python benchmarks/seed_spread.py " + " ".join(given)
     result = {
-        "meta": {"command": command.strip(), "commit": commit(),
-                 "date": datetime.datetime.now(datetime.timezone.utc).strftime(
-                     "%Y-%m-%d %H:%M UTC"),
-                 "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
-                            f"{platform.platform()}",
-                 "load_average": load, "minutes": round((time.time() - started) / 60, 1),
+        "meta": {**provenance("seed_spread.py", argv, started, load),
                  "profile": profile.name, "data": mnist.description,
                  "data_source": mnist.source, "n_train": n_train, "n_test": len(mnist.x_test),
                  "n_scored": n_scored, "n_ll": n_ll, "k": k_max, "seeds": seeds,
