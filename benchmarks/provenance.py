@@ -24,9 +24,10 @@ def commit() -> str:
         return "unknown"
 
 
-def provenance(script: str, argv, started: float, load: list[float]) -> dict:
+def provenance(script: str, argv, started: float, load: list[float], head: str) -> dict:
     """``command`` (the recipe: ``python benchmarks/<script>`` and its arguments, without
-    ``--out`` and ``--cache``, which name this machine's folders), ``commit``, ``date`` (UTC),
+    ``--out`` and ``--cache``, which name this machine's folders), ``commit`` (``head``: take
+    :func:`commit` when the run starts, as its code is imported then), ``date`` (UTC),
     ``machine``, ``load_average`` (as given: sampled at the start and the end) and ``minutes``
     since ``started`` (a ``time.time()``)."""
     given = list(argv if argv is not None else sys.argv[1:])
@@ -35,7 +36,7 @@ def provenance(script: str, argv, started: float, load: list[float]) -> dict:
             at = given.index(option)
             del given[at:at + 2]
     return {"command": f"python benchmarks/{script} {shlex.join(given)}".strip(),
-            "commit": commit(),
+            "commit": head,
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
                        f"{platform.platform()}",

@@ -44,7 +44,7 @@ from vaebook.models import ClassifierConfig, GANConfig
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # provenance.py, beside this script
-from provenance import provenance  # noqa: E402
+from provenance import commit, provenance  # noqa: E402
 SAMPLE_SCORES = ("fid", "kid", "precision", "recall")
 LIKELIHOOD_SCORES = ("test_elbo", "log_px")
 # (first, second, score, form): the comparisons the chapters make
@@ -90,7 +90,7 @@ def main(argv=None) -> None:
         parser.error("--seeds needs at least two seeds: a spread needs two values")
     profile = config.get_profile(args.profile)
     os.environ[config.CACHE_DIR_ENV] = str(args.cache)
-    started = time.time()
+    started, head = time.time(), commit()  # the code this run imports
     load = [os.getloadavg()[0]]
     mnist = data.load_mnist(n_train=profile.n_train, n_test=profile.n_test, binarize="threshold")
     n_train = len(mnist.x_train)
@@ -170,7 +170,7 @@ def main(argv=None) -> None:
         tests.append({"first": first, "second": second, "score": score_name,
                       "form": form, **result})
     result = {
-        "meta": {**provenance("seed_spread.py", argv, started, load),
+        "meta": {**provenance("seed_spread.py", argv, started, load, head),
                  "profile": profile.name, "data": mnist.description,
                  "data_source": mnist.source, "n_train": n_train, "n_test": len(mnist.x_test),
                  "n_scored": n_scored, "n_ll": n_ll, "k": k_max, "seeds": seeds,

@@ -56,7 +56,7 @@ from vaebook.models.gan import CONFIG_DISCRIMINATOR_FILTERS, CONFIG_GENERATOR_FI
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # provenance.py, beside this script
-from provenance import provenance  # noqa: E402
+from provenance import commit, provenance  # noqa: E402
 RATES = (3e-4, 1e-3, 3e-3)
 LATENT_DIM = 16  # the VAEs of Chapters 4-6
 SEED = 0
@@ -135,7 +135,7 @@ def main(argv=None) -> None:
         parser.error(f"unknown families {unknown}; expected some of {list(families())}")
     profile = config.get_profile(args.profile)
     os.environ[config.CACHE_DIR_ENV] = str(args.cache)
-    started = time.time()
+    started, head = time.time(), commit()  # the code this run imports
     load = [os.getloadavg()[0]]
     mnist = data.load_mnist(n_train=profile.n_train, n_test=profile.n_test, binarize="threshold")
     n_train = len(mnist.x_train)
@@ -187,7 +187,7 @@ def main(argv=None) -> None:
                            "learning_rate": trial["learning_rate"], "epochs": row["epochs"],
                            "images_seen": row["epochs"] * len(x_fit), "val_fid": best_fid}
     result = {
-        "meta": {**provenance("validation_search.py", argv, started, load),
+        "meta": {**provenance("validation_search.py", argv, started, load, head),
                  "profile": profile.name, "data": mnist.description,
                  "data_source": mnist.source, "n_fit": len(x_fit), "n_val": len(x_val),
                  "budget_epochs": budget, "checkpoints": checkpoints, "rates": list(RATES),
