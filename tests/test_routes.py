@@ -361,3 +361,13 @@ def test_python_version_is_the_same_everywhere():
 def test_setup_page_does_not_mention_python_310():
     for path in (ROOT / "book" / "setup.md", ROOT / "README.md"):
         assert not re.search(r"3\.10(?!\d)", path.read_text(encoding="utf-8")), f"{path.name} mentions Python 3.10"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_a_unique_id(path):
+    """nbformat 4.5 wants an id on every cell (a missing one is a warning now, an error later);
+    Jupyter Book and nbval address cells by them."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    ids = [cell.get("id") for cell in cells]
+    assert None not in ids, f"{path.name}: cells {[i for i, v in enumerate(ids) if v is None]} have no id"
+    assert len(set(ids)) == len(ids), f"{path.name}: repeated cell ids"
