@@ -169,6 +169,7 @@ def test_kl_per_dimension_active_units_and_rate_distortion(shapes_small, seeded)
     variances = np.var(vae.encode(x), axis=0)
     assert metrics.active_units(vae, x) == int(np.sum(variances > 0.01))
     assert metrics.active_units(vae, x, threshold=1e9) == 0
+    assert metrics.active_units(vae, x, threshold=np.float32(0.01)) == metrics.active_units(vae, x)
     with pytest.raises(ValueError, match="threshold must be"):
         metrics.active_units(vae, x, threshold=-1.0)
     with pytest.raises(ValueError, match=r"\(N, 32, 32, 1\)"):

@@ -282,8 +282,7 @@ def active_units(vae, x, threshold: float = 0.01, batch_size: int = 256) -> int:
     posterior mean is the same for every image, so the decoder cannot read anything from it.
     """
     _check_vae(vae)
-    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold >= 0):
-        raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
+    threshold = checks.real(threshold, "threshold", minimum=0.0)  # NumPy's numbers too
     means = vae.encode(x, batch_size).astype(np.float64)  # (N, J) posterior means
     if len(means) < 2:
         raise ValueError(f"x must hold at least 2 images: activity is a variance over images, "
