@@ -37,6 +37,12 @@ def test_bad_values_are_refused(bad):
         stats.welch(bad, [1.0, 2.0])
 
 
+def test_paired_difference_against_one_number():
+    a = np.array([250.0, 252.0, 248.0, 251.0])
+    assert stats.paired_difference(a, 256.56) == stats.paired_difference(a, np.full(4, 256.56))
+    assert stats.paired_difference(a, np.float64(256.56))[2] == -1
+
+
 def test_paired_difference_needs_the_same_items():
     with pytest.raises(ValueError, match="same items"):
         stats.paired_difference([1.0, 2.0, 3.0], [1.0, 2.0])

@@ -29,8 +29,13 @@ def _values(values, name: str, minimum: int = 2) -> np.ndarray:
 def paired_difference(a, b, z: float = 2.0) -> tuple[float, float, int]:
     """Mean of ``a - b`` over the same items (N,), its standard error, and its sign where the mean
     is more than ``z`` standard errors from 0 (``z = 2``: a paired test at about the 5 % level),
-    else 0: ``(mean, se, sign)``."""
-    a, b = _values(a, "a"), _values(b, "b")
+    else 0: ``(mean, se, sign)``. ``b`` may also be one number, the same for every item (a
+    method with one cost for the whole set, such as one compressed file): the test is then of
+    ``a``'s items against that constant."""
+    a = _values(a, "a")
+    if np.ndim(b) == 0 and not isinstance(b, (str, bytes)):
+        b = np.full_like(a, checks.real(b, "b"))
+    b = _values(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must score the same items, got {len(a)} and {len(b)} values")
     z = checks.real(z, "z", minimum=0.0)
