@@ -397,16 +397,34 @@ def _widths_text(widths) -> str:
     return "/".join(map(str, widths))
 
 
-def validation_search(result: dict) -> list[dict]:
+def seed_noise(seed_spread: dict | None) -> dict:
+    """Family -> the standard deviation of its FID over training seeds, from
+    ``benchmarks/seed_spread.json`` (:func:`benchmark_result`): VAEs as pixel probabilities, the
+    GAN as sampled. An empty dict when the benchmark is not available."""
+    if seed_spread is None:
+        return {}
+    noise = {}
+    for row in seed_spread.get("summary", []):
+        if row.get("form") in ("pixel probabilities", "as sampled") and "fid" in row:
+            noise[row["model"]] = float(row["fid"]["sd"])
+    return noise
+
+
+def validation_search(result: dict, noise: dict | None = None) -> list[dict]:
     """What ``benchmarks/validation_search.json`` (:func:`benchmark_result`) chose for each family
     beside the settings the chapters train it with (:func:`book_settings`, in the search's
     profile and data size): one dict per family with ``family``, ``chosen`` and ``book`` (each
-    ``{"learning_rate", "widths", "epochs", "val_fid"}``; the book's ``val_fid`` is None when the
-    search did not score those settings at that epoch) and ``same`` (the book trains the choice)."""
+    ``{"learning_rate", "widths", "epochs", "val_fid", "val_elbo"}``; a score is None when the
+    search did not score those settings at that epoch, the ELBO None for the GAN), ``same`` (the book trains the choice),
+    ``level`` (not the same, but the book's validation FID is within ``noise[family]`` of the
+    choice's: ``noise`` maps a family to the spread of its FID over training seeds,
+    :func:`seed_noise`; without it nothing is level) and ``epochs_matter`` (False when the chosen
+    rate and widths score the same at the book's epochs as at the chosen ones: the same weights)."""
     from .config import get_profile
 
     checks.mapping(result, "result", what="benchmarks/validation_search.json, as "
                    "benchmark_result('validation_search') returns it")
+    noise = {} if noise is None else dict(noise)
     try:
         meta, trials, choices = result["meta"], result["trials"], result["choices"]
         profile = get_profile(meta["profile"])
@@ -414,55 +432,73 @@ def validation_search(result: dict) -> list[dict]:
     except (KeyError, TypeError) as error:
         raise ValueError(f"result must be what benchmarks/validation_search.py writes (meta, "
                          f"trials, choices): {type(error).__name__}: {error}") from None
+
+    def score_at(family, rate, widths, epochs, key="val_fid"):
+        for trial in trials:
+            if (trial["family"] == family and trial["widths"] == widths
+                    and math.isclose(trial["learning_rate"], rate)):
+                return next((row.get(key) for row in trial["checkpoints"]
+                             if row["epochs"] == epochs), None)
+        return None
+
     rows = []
     for family in SEARCHED_FAMILIES:
         if family not in choices:
             continue
         rate, widths, epochs = settings[family]
-        book_fid = None
-        for trial in trials:
-            if (trial["family"] == family and trial["widths"] == widths
-                    and math.isclose(trial["learning_rate"], rate)):
-                book_fid = next((row["val_fid"] for row in trial["checkpoints"]
-                                 if row["epochs"] == epochs), None)
         choice = choices[family]
         chosen = {"learning_rate": choice["learning_rate"], "widths": choice["widths"],
-                  "epochs": choice["epochs"], "val_fid": choice["val_fid"]}
-        book = {"learning_rate": rate, "widths": widths, "epochs": epochs, "val_fid": book_fid}
+                  "epochs": choice["epochs"], "val_fid": choice["val_fid"],
+                  "val_elbo": score_at(family, choice["learning_rate"], choice["widths"],
+                                       choice["epochs"], "val_elbo")}
+        book = {"learning_rate": rate, "widths": widths, "epochs": epochs,
+                "val_fid": score_at(family, rate, widths, epochs),
+                "val_elbo": score_at(family, rate, widths, epochs, "val_elbo")}
         same = (math.isclose(rate, chosen["learning_rate"]) and widths == chosen["widths"]
                 and epochs == chosen["epochs"])
-        rows.append({"family": family, "chosen": chosen, "book": book, "same": same})
+        level = (not same and book["val_fid"] is not None and family in noise
+                 and abs(book["val_fid"] - chosen["val_fid"]) <= noise[family])
+        at_book_epochs = score_at(family, chosen["learning_rate"], chosen["widths"], epochs)
+        rows.append({"family": family, "chosen": chosen, "book": book, "same": same,
+                     "level": level, "noise": noise.get(family),
+                     "epochs_matter": at_book_epochs != chosen["val_fid"]})
     return rows
 
 
-def validation_search_table(result: dict):
-    """:func:`validation_search` as a table for a page (pandas DataFrame)."""
+def validation_search_table(result: dict, noise: dict | None = None):
+    """:func:`validation_search` as a table for a page (pandas DataFrame): two rows per family,
+    the search's choice and what the book trains (in the search's profile)."""
     import pandas as pd
 
-    def text(entry):
-        return (f"rate {entry['learning_rate']:g}, widths {_widths_text(entry['widths'])}, "
-                f"{entry['epochs']} epochs")
+    profile = result.get("meta", {}).get("profile", "?") if isinstance(result, dict) else "?"
+    table = []
+    for row in validation_search(result, noise):
+        for label, entry in ((f"the search's choice", row["chosen"]),
+                             (f"the book ({profile} profile)", row["book"])):
+            table.append({"family": row["family"], "settings": label,
+                          "learning rate": f"{entry['learning_rate']:g}",
+                          "widths": _widths_text(entry["widths"]), "epochs": entry["epochs"],
+                          "validation FID": ("not scored" if entry["val_fid"] is None
+                                             else f"{entry['val_fid']:.1f}"),
+                          "validation ELBO (nats)": ("–" if entry["val_elbo"] is None
+                                                     else f"{entry['val_elbo']:.1f}")})
+    return pd.DataFrame(table)
 
-    return pd.DataFrame([
-        {"family": row["family"], "the search's choice": text(row["chosen"]),
-         "its validation FID": f"{row['chosen']['val_fid']:.1f}",
-         "the book trains": text(row["book"]),
-         "their validation FID": ("not scored" if row["book"]["val_fid"] is None
-                                  else f"{row['book']['val_fid']:.1f}")}
-        for row in validation_search(result)])
 
-
-def validation_search_clause(result: dict, families=SEARCHED_FAMILIES) -> str:
-    """One sentence, for every outcome, saying where the chapters train what the search chose
+def validation_search_clause(result: dict, families=SEARCHED_FAMILIES,
+                             noise: dict | None = None) -> str:
+    """One sentence, for every outcome, saying where the chapters train what the search chose,
+    where their settings are level with the choice (within ``noise``, :func:`validation_search`)
     and where not (and what that costs in validation FID), for ``families`` (default: all)."""
     families = [checks.one_of(family, "family", SEARCHED_FAMILIES) for family in families]
-    rows = [row for row in validation_search(result) if row["family"] in families]
+    rows = [row for row in validation_search(result, noise) if row["family"] in families]
     same = [row["family"] for row in rows if row["same"]]
-    other = [row for row in rows if not row["same"]]
     parts = []
     if same:
         parts.append(f"the book trains the search's choice for {_names(same)}")
-    for row in other:
+    for row in rows:
+        if row["same"]:
+            continue
         chosen, book = row["chosen"], row["book"]
         changes = []
         if not math.isclose(chosen["learning_rate"], book["learning_rate"]):
@@ -471,20 +507,31 @@ def validation_search_clause(result: dict, families=SEARCHED_FAMILIES) -> str:
         if chosen["widths"] != book["widths"]:
             changes.append(f"widths {_widths_text(chosen['widths'])} "
                            f"(the book: {_widths_text(book['widths'])})")
-        if chosen["epochs"] != book["epochs"]:
+        if chosen["epochs"] != book["epochs"] and (row["epochs_matter"] or not changes):
             changes.append(f"{chosen['epochs']} epochs (the book: {book['epochs']})")
-        cost = ("" if book["val_fid"] is None else
-                f", a validation FID of {chosen['val_fid']:.1f} against the book's "
-                f"{book['val_fid']:.1f}")
-        parts.append(f"for the {row['family']} it chose {' and '.join(changes)}{cost}")
+        scores = ("" if book["val_fid"] is None else
+                  f"{chosen['val_fid']:.1f} against the book's {book['val_fid']:.1f}")
+        if row["level"]:
+            parts.append(f"for the {row['family']} its choice, {' and '.join(changes)}, is level "
+                         f"with the book's settings ({scores}, closer than the spread of "
+                         f"{row['noise']:.1f} over training seeds)")
+        else:
+            elbo = ""
+            if chosen["val_elbo"] is not None and book["val_elbo"] is not None:
+                elbo = (f" and a validation ELBO {'above' if chosen['val_elbo'] > book['val_elbo'] else 'below'}"
+                        f" the book's ({chosen['val_elbo']:.1f} against {book['val_elbo']:.1f} nats)")
+            parts.append(f"for the {row['family']} it chose {' and '.join(changes)}"
+                         + (f", a validation FID of {scores}{elbo}" if scores else ""))
     if not parts:
         return "the search has no result for these families"
     return "; ".join(parts)
 
 
-def validation_search_short(result: dict) -> str:
-    """A few words for a summary: whether the chapters train every family's choice."""
-    other = [row["family"] for row in validation_search(result) if not row["same"]]
+def validation_search_short(result: dict, noise: dict | None = None) -> str:
+    """A few words for a summary: whether the chapters train every family's choice, or settings
+    level with it."""
+    other = [row["family"] for row in validation_search(result, noise)
+             if not (row["same"] or row["level"])]
     if not other:
-        return "every family trains the settings that the search chose"
-    return f"the search chose other settings than the book trains for {_names(other)}"
+        return "every family trains the search's choice or settings level with it"
+    return f"the search found better settings than the book trains for {_names(other)}"
