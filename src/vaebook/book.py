@@ -473,7 +473,7 @@ def validation_search_table(result: dict, noise: dict | None = None):
     profile = result.get("meta", {}).get("profile", "?") if isinstance(result, dict) else "?"
     table = []
     for row in validation_search(result, noise):
-        for label, entry in ((f"the search's choice", row["chosen"]),
+        for label, entry in (("the search's choice", row["chosen"]),
                              (f"the book ({profile} profile)", row["book"])):
             table.append({"family": row["family"], "settings": label,
                           "learning rate": f"{entry['learning_rate']:g}",
