@@ -6,7 +6,9 @@ GAN by sample scores, and Chapter 4 ranks the dense and the convolutional VAE by
 from ONE trained model per family. How much of each gap is the family, and how much the seed that
 training started from?
 
-**Method.** Every model of Chapter 6's table is trained as the chapters train it (the same
+**Method.** Every model of Chapter 6's table, and Chapter 4's dense VAE (which keeps the
+learning rate of best validation ELBO, where Chapter 6's keeps that of lowest validation FID), is
+trained as the chapters train it (the same
 ``zoo.trained_model`` settings, the run profile's epochs, 10 % of the training images held out,
 the best validation epoch kept) from ``--seeds`` seeds each (default 0, 1, 2), in a model cache of
 its own. Each trained model is then scored exactly as Chapter 6 scores it: ``n_scored`` samples
@@ -39,7 +41,7 @@ from pathlib import Path
 
 import vaebook  # noqa: F401  (quiet TensorFlow import)
 import numpy as np
-from vaebook import config, data, metrics, stats, zoo
+from vaebook import config, data, metrics, stats, training, zoo
 from vaebook.models import ClassifierConfig, GANConfig
 
 HERE = Path(__file__).resolve().parent
@@ -52,21 +54,28 @@ PAIRS = [("GAN", "conv VAE", "fid", "pixel probabilities"),
          ("GAN", "conv VAE", "fid", "binary draws"),
          ("GAN", "dense VAE", "fid", "pixel probabilities"),
          ("conv VAE", "dense VAE", "fid", "pixel probabilities"),
-         ("conv VAE", "dense VAE", "log_px", None),
-         ("conv VAE", "dense VAE", "test_elbo", None)]
+         ("conv VAE", "dense VAE (Chapter 4)", "log_px", None),
+         ("conv VAE", "dense VAE (Chapter 4)", "test_elbo", None)]
 
 
 def contestants(profile, n_train: int) -> dict:
-    """The models of Chapter 6's table: name -> keyword arguments of zoo.trained_model (no seed)."""
+    """The models of Chapters 4 and 6: name -> (cache name prefix, keyword arguments of
+    zoo.trained_model without seed). "dense VAE" is Chapter 6's (the learning rate of lowest
+    validation FID, for samples), "dense VAE (Chapter 4)" Chapter 4's (the rate of best
+    validation ELBO, for likelihoods); benchmarks/validation_search.md chose both."""
     latent = 16
+    vae_epochs = profile.epochs_for(n_train, "conv")  # Chapters 4 and 6 train both VAEs this long
     return {
-        "dense VAE": dict(model_type="vae", latent_dim=latent,
-                          epochs=profile.epochs_for(n_train, "main")),
-        "β-VAE (β = 4)": dict(model_type="vae", latent_dim=latent, beta=4.0,
-                              epochs=profile.epochs_for(n_train, "sweep")),
-        "conv VAE": dict(model_type="vae", latent_dim=latent, architecture="conv",
-                         epochs=profile.epochs_for(n_train, "conv")),
-        "GAN": dict(epochs=profile.epochs_for(n_train, "gan")),
+        "dense VAE": ("seeds-dense-samples", dict(
+            model_type="vae", latent_dim=latent, epochs=vae_epochs,
+            learning_rate=training.DENSE_VAE_SAMPLE_LEARNING_RATE)),
+        "dense VAE (Chapter 4)": ("seeds-dense", dict(model_type="vae", latent_dim=latent,
+                                                      epochs=vae_epochs)),
+        "β-VAE (β = 4)": ("seeds-β-vae", dict(model_type="vae", latent_dim=latent, beta=4.0,
+                                              epochs=profile.epochs_for(n_train, "sweep"))),
+        "conv VAE": ("seeds-conv", dict(model_type="vae", latent_dim=latent,
+                                        architecture="conv", epochs=vae_epochs)),
+        "GAN": ("seeds-gan", dict(epochs=profile.epochs_for(n_train, "gan"))),
     }
 
 
@@ -108,16 +117,15 @@ def main(argv=None) -> None:
         return {key: float(result[key]) for key in SAMPLE_SCORES}
 
     runs = []
-    for name, settings in contestants(profile, n_train).items():
+    for name, (prefix, settings) in contestants(profile, n_train).items():
         for seed in seeds:
             begin = time.perf_counter()
             if name == "GAN":
-                model, history = zoo.trained_model(f"seeds-gan-seed{seed}", mnist, profile,
+                model, history = zoo.trained_model(f"{prefix}-seed{seed}", mnist, profile,
                                                    config=GANConfig(seed=seed), **settings)
             else:
-                model, history = zoo.trained_model(
-                    f"seeds-{name.split()[0].lower()}-seed{seed}", mnist, profile, seed=seed,
-                    **settings)
+                model, history = zoo.trained_model(f"{prefix}-seed{seed}", mnist, profile,
+                                                   seed=seed, **settings)
             seconds = float(np.sum(history["epoch_seconds"]))
             samples = model.sample(n_scored, seed=100)
             row = {"model": name, "seed": seed, "epochs": len(history["epoch_seconds"]),
