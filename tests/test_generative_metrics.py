@@ -125,6 +125,15 @@ def test_a_collapsed_generator_has_precision_but_no_recall():
     assert result.precision > 0.95 and result.recall < 0.1
 
 
+def test_unequal_sets_are_scored_only_when_asked():
+    # the bias the check guards against: more generated points, smaller balls, lower precision
+    rng = np.random.default_rng(11)
+    real = rng.normal(size=(200, 2))
+    few = metrics.precision_recall(real, rng.normal(size=(200, 2)))
+    many = metrics.precision_recall(real, rng.normal(size=(2000, 2)), allow_unequal=True)
+    assert many.recall < few.recall
+
+
 # --- mode coverage
 
 
@@ -194,8 +203,12 @@ def test_sample_quality_of_the_data_against_itself(classifier, mnist_small):
     (lambda: metrics.kid(np.zeros((5, 3)), np.zeros((5, 3)), subset_size=1), ValueError,
      r"subset_size must be at least 2"),
     (lambda: metrics.kid(np.zeros((5, 3)), np.zeros((5, 3)), seed=-1), ValueError, r"seed must"),
-    (lambda: metrics.precision_recall(np.zeros((3, 2)), np.zeros((9, 2))), ValueError,
+    (lambda: metrics.precision_recall(np.zeros((3, 2)), np.zeros((3, 2))), ValueError,
      r"real_features must hold more than k = 3 rows"),
+    (lambda: metrics.precision_recall(np.zeros((5, 2)), np.zeros((9, 2))), ValueError,
+     r"must hold as many rows each, got 5 and 9: a larger set has smaller balls"),
+    (lambda: metrics.precision_recall(np.zeros((9, 2)), np.zeros((9, 2)), allow_unequal="yes"),
+     TypeError, r"allow_unequal must be"),
     (lambda: metrics.precision_recall(np.zeros((9, 2)), np.zeros((9, 2)), k=0), ValueError,
      r"k must be a positive int"),
     (lambda: metrics.mode_coverage([0.5, 1.0]), TypeError, r"predicted_classes must be integer"),

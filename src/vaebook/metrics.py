@@ -601,7 +601,7 @@ class PrecisionRecall(NamedTuple):
 
 
 def precision_recall(real_features, generated_features, k: int = 3,
-                     chunk: int = 1000) -> PrecisionRecall:
+                     chunk: int = 1000, *, allow_unequal: bool = False) -> PrecisionRecall:
     """Precision and recall of generated samples with k-nearest-neighbour manifolds.
 
     The manifold of a set is the union of balls centred on its points, each with the radius to
@@ -609,12 +609,19 @@ def precision_recall(real_features, generated_features, k: int = 3,
     features inside the real manifold (are the samples realistic?); recall the fraction of real
     features inside the generated manifold (does the model cover the data?). Both are 1 for
     identical sets. ``k = 3`` as in the paper; ``chunk`` rows of distances are held at once.
-    Use sets of equal size: a larger set has smaller balls.
+    The two sets must be of equal size (a larger set has smaller balls, which lowers the other
+    set's score); ``allow_unequal=True`` computes it anyway, for an experiment on that bias.
     """
     real, generated = _feature_sets(real_features, generated_features, "real_features",
                                     "generated_features")
     k = checks.positive_int(k, "k")
     chunk = checks.positive_int(chunk, "chunk")
+    allow_unequal = checks.boolean(allow_unequal, "allow_unequal")
+    if len(real) != len(generated) and not allow_unequal:
+        raise ValueError(f"real_features and generated_features must hold as many rows each, got "
+                         f"{len(real)} and {len(generated)}: a larger set has smaller balls, so "
+                         f"unequal sets bias precision and recall; score as many samples as "
+                         f"reference images (or pass allow_unequal=True to measure that bias)")
     for array, name in ((real, "real_features"), (generated, "generated_features")):
         if len(array) <= k:
             raise ValueError(f"{name} must hold more than k = {k} rows (each point needs k "
