@@ -25,7 +25,7 @@ import pytest
 import tensorflow as tf
 
 from vaebook import (applications, book, checks, config, data, explorer, losses, metrics,
-                     plotting, training, zoo)
+                     plotting, shapes, training, zoo)
 from vaebook.models import (VAE, Autoencoder, ClassifierConfig, GANConfig, Sampling, VAEConfig,
                             build_decoder, build_discriminator, build_encoder, build_generator,
                             build_model)
@@ -152,6 +152,10 @@ CASES = [
     Case("fid columns", lambda c: metrics.fid(np.zeros((4, 2)), np.zeros((4, 3))), ValueError, r"same number of features"),
     Case("kid subset 1", lambda c: metrics.kid(np.zeros((4, 2)), np.zeros((4, 2)), subset_size=1), ValueError, r"subset_size must be at least 2"),
     Case("precision k", lambda c: metrics.precision_recall(np.zeros((4, 2)), np.zeros((4, 2)), k=4), ValueError, r"must hold more than k = 4 rows"),
+    Case("precision unequal sets", lambda c: metrics.precision_recall(np.zeros((40, 2)), np.zeros((30, 2))), ValueError, r"as many rows each, got 40 and 30"),
+    Case("heatmap labels a string", lambda c: plotting.plot_heatmap(np.zeros((2, 3)), "ab", ["x", "y", "z"], "t", "x", "y", "c"), TypeError, r"row_labels must be a list of names, got the string 'ab'"),
+    Case("heatmap labels None", lambda c: plotting.plot_heatmap(np.zeros((2, 3)), ["a", "b"], None, "t", "x", "y", "c"), TypeError, r"column_labels must be a non-empty list of names, got None"),
+    Case("shapes None", lambda c: shapes.load_shapes(10, 10, shapes=None), TypeError, r"shapes must be a shape name or a list of them"),
     Case("coverage floats", lambda c: metrics.mode_coverage(np.zeros(3)), TypeError, r"predicted_classes must be integer labels"),
     Case("zoo gan learning_rate", lambda c: zoo.trained_model("t", c.mnist, QUICK, config=GANConfig(), epochs=1, learning_rate=1e-3), ValueError, r"learning_rate must be None with a GANConfig"),
     Case("zoo classifier unlabelled", lambda c: zoo.trained_model("t", SimpleNamespace(x_train=c.x, tag="t"), QUICK, config=ClassifierConfig(), epochs=1), TypeError, r"data must have labels"),

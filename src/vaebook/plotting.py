@@ -453,6 +453,8 @@ def plot_labelled_points(points: dict[str, tuple[float, float]], title: str, xla
 def plot_heatmap(values, row_labels: list[str], column_labels: list[str], title: str,
                  xlabel: str, ylabel: str, colorbar_label: str, number_format: str = ".1f"):
     """A matrix (rows x columns) as coloured cells with each value written in its cell."""
+    row_labels = checks.names(row_labels, "row_labels")
+    column_labels = checks.names(column_labels, "column_labels")
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2 or values.shape != (len(row_labels), len(column_labels)):
         raise ValueError(

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checks
 from .data import check_positive_int
 
 SHAPE_NAMES = ("square", "ellipse", "heart")
@@ -238,6 +239,9 @@ def load_shapes(
     image_size = _check_image_size(image_size)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(shapes, (str, list, tuple)):
+        raise TypeError(f"shapes must be a shape name or a list of them, from {SHAPE_NAMES}, got "
+                        f"{checks.describe(shapes)}")
     shapes = (shapes,) if isinstance(shapes, str) else tuple(shapes)
     unknown = [name for name in shapes if name not in SHAPE_NAMES]
     if unknown or not shapes or len(set(shapes)) != len(shapes):
