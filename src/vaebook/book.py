@@ -339,10 +339,12 @@ def benchmark_result(name: str) -> dict | None:
         return None
 
 
-def benchmark_caveat(result: dict, data, profile) -> str:
+def benchmark_caveat(result: dict, data, profile,
+                     compare: str = "their spreads and verdicts") -> str:
     """One sentence saying what a committed benchmark's numbers (:func:`benchmark_result`) are
     beside this run's: when, where and how they were made, and whether on this run's data and
-    sizes (``data``: the chapter's data set, ``profile``: its :class:`vaebook.config.Profile`)."""
+    sizes (``data``: the chapter's data set, ``profile``: its :class:`vaebook.config.Profile`).
+    ``compare``: what of the benchmark still carries over to another run's data and sizes."""
     checks.mapping(result, "result", what="a benchmark's result, as benchmark_result returns it")
     meta = result.get("meta")
     needed = ("command", "commit", "date", "machine", "profile", "data", "data_source")
@@ -359,8 +361,9 @@ def benchmark_caveat(result: dict, data, profile) -> str:
            f"({meta['machine'].split(',')[0]},{meta['machine'].split(',')[1]})")
     if meta["data_source"] == data.source and meta["profile"] == profile.name:
         return run + ", on the same data and sizes as this page's run."
+    compare = checks.text(compare, "compare", allow_empty=False)
     return (run + f", in the {meta['profile']} profile on {meta['data']}: not this run's data "
-            "and sizes, so compare their spreads and verdicts, not the numbers themselves.")
+            f"and sizes, so compare {compare}, not the numbers themselves.")
 
 
 SEARCHED_FAMILIES = ("dense VAE", "conv VAE", "GAN")  # benchmarks/validation_search.py's
@@ -368,21 +371,33 @@ SEARCHED_FAMILIES = ("dense VAE", "conv VAE", "GAN")  # benchmarks/validation_se
 
 def book_settings(profile, n_train: int) -> dict:
     """The settings the chapters train each searched family with, in ``profile`` on ``n_train``
-    training images: family -> (learning rate, widths, epochs). Chapters 4 and 6 train the dense
-    and the conv VAE for the conv VAE's epochs, and the GAN for the profile's GAN epochs."""
+    training images: family -> (learning rate, widths, epochs), as Chapter 6 trains them to rank
+    samples (the dense VAE with :data:`vaebook.training.DENSE_VAE_SAMPLE_LEARNING_RATE`; Chapter 4
+    keeps :data:`~vaebook.training.DEFAULT_LEARNING_RATE`, :func:`likelihood_settings`). Chapters 4
+    and 6 train both VAEs for the conv VAE's epochs, and the GAN for the profile's GAN epochs."""
     from .models import GANConfig
     from .models.builders import CONV_FILTERS, DENSE_HIDDEN_UNITS
-    from .training import DEFAULT_LEARNING_RATE
+    from .training import DEFAULT_LEARNING_RATE, DENSE_VAE_SAMPLE_LEARNING_RATE
 
     gan = GANConfig()
     if gan.g_learning_rate != gan.d_learning_rate:  # the search gives both networks one rate
         raise ValueError("GANConfig()'s two learning rates differ: the search compares one rate")
     vae_epochs = profile.epochs_for(n_train, "conv")
-    return {"dense VAE": (DEFAULT_LEARNING_RATE, list(DENSE_HIDDEN_UNITS), vae_epochs),
+    return {"dense VAE": (DENSE_VAE_SAMPLE_LEARNING_RATE, list(DENSE_HIDDEN_UNITS), vae_epochs),
             "conv VAE": (DEFAULT_LEARNING_RATE, list(CONV_FILTERS), vae_epochs),
             "GAN": (gan.g_learning_rate, [list(gan.generator_filters),
                                           list(gan.discriminator_filters)],
                     profile.epochs_for(n_train, "gan"))}
+
+
+def likelihood_settings(profile, n_train: int) -> dict:
+    """The settings Chapter 4 trains the two VAEs with to rank likelihoods: family -> (learning
+    rate, widths, epochs), :data:`vaebook.training.DEFAULT_LEARNING_RATE` for both."""
+    from .training import DEFAULT_LEARNING_RATE
+
+    settings = book_settings(profile, n_train)
+    return {family: (DEFAULT_LEARNING_RATE, *settings[family][1:])
+            for family in ("dense VAE", "conv VAE")}
 
 
 def _names(items) -> str:
@@ -454,14 +469,17 @@ def validation_search(result: dict, noise: dict | None = None) -> list[dict]:
         book = {"learning_rate": rate, "widths": widths, "epochs": epochs,
                 "val_fid": score_at(family, rate, widths, epochs),
                 "val_elbo": score_at(family, rate, widths, epochs, "val_elbo")}
+        at_book_epochs = score_at(family, chosen["learning_rate"], chosen["widths"], epochs)
+        epochs_matter = at_book_epochs != chosen["val_fid"]
+        # a VAE keeps the weights of its best validation-ELBO epoch: when the chosen rate and
+        # widths score the same at the book's epochs, the book trains the chosen weights
         same = (math.isclose(rate, chosen["learning_rate"]) and widths == chosen["widths"]
-                and epochs == chosen["epochs"])
+                and (epochs == chosen["epochs"] or not epochs_matter))
         level = (not same and book["val_fid"] is not None and family in noise
                  and abs(book["val_fid"] - chosen["val_fid"]) <= noise[family])
-        at_book_epochs = score_at(family, chosen["learning_rate"], chosen["widths"], epochs)
         rows.append({"family": family, "chosen": chosen, "book": book, "same": same,
                      "level": level, "noise": noise.get(family),
-                     "epochs_matter": at_book_epochs != chosen["val_fid"]})
+                     "epochs_matter": epochs_matter})
     return rows
 
 
@@ -535,3 +553,72 @@ def validation_search_short(result: dict, noise: dict | None = None) -> str:
     if not other:
         return "every family trains the search's choice or settings level with it"
     return f"the search found better settings than the book trains for {_names(other)}"
+
+
+def validation_elbo_choice(result: dict) -> list[dict]:
+    """The search's choice for ranking likelihoods (Chapter 4): for each VAE family of
+    ``benchmarks/validation_search.json``, the trial and checkpoint of highest validation ELBO
+    (nats per image) beside the settings Chapter 4 trains (:func:`likelihood_settings`). One dict
+    per family with ``family``, ``chosen`` and ``book`` (each ``{"learning_rate", "widths",
+    "epochs", "val_elbo"}``, the book's ELBO None when the search did not score its settings) and
+    ``same`` (the book trains the choice, or settings that score the same ELBO: the same
+    weights)."""
+    from .config import get_profile
+
+    checks.mapping(result, "result", what="benchmarks/validation_search.json, as "
+                   "benchmark_result('validation_search') returns it")
+    try:
+        meta, trials = result["meta"], result["trials"]
+        settings = likelihood_settings(get_profile(meta["profile"]),
+                                       int(meta["n_fit"]) + int(meta["n_val"]))
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"result must be what benchmarks/validation_search.py writes (meta, "
+                         f"trials, choices): {type(error).__name__}: {error}") from None
+    rows = []
+    for family, (rate, widths, epochs) in settings.items():
+        scored = [(row["val_elbo"], trial, row) for trial in trials if trial["family"] == family
+                  for row in trial["checkpoints"] if row.get("val_elbo") is not None]
+        if not scored:
+            continue
+        # the highest ELBO; between equal ones (the same kept weights) the fewest epochs
+        best, trial, row = max(scored, key=lambda item: (item[0], -item[2]["epochs"]))
+        book_elbo = next((r["val_elbo"] for t in trials if t["family"] == family
+                          and t["widths"] == widths and math.isclose(t["learning_rate"], rate)
+                          for r in t["checkpoints"] if r["epochs"] == epochs), None)
+        rows.append({"family": family,
+                     "chosen": {"learning_rate": trial["learning_rate"], "widths": trial["widths"],
+                                "epochs": row["epochs"], "val_elbo": best},
+                     "book": {"learning_rate": rate, "widths": widths, "epochs": epochs,
+                              "val_elbo": book_elbo},
+                     "same": book_elbo is not None and book_elbo == best})
+    return rows
+
+
+def validation_elbo_clause(result: dict) -> str:
+    """One sentence, for every outcome, saying whether Chapter 4 trains each VAE with the settings
+    of highest validation ELBO in the search (:func:`validation_elbo_choice`)."""
+    rows = validation_elbo_choice(result)
+    profile = result["meta"]["profile"]
+    if not rows:
+        return "the search has no validation ELBO for these families"
+    def settings(entry):
+        return (f"a learning rate of {entry['learning_rate']:g}, widths "
+                f"{_widths_text(entry['widths'])}, {entry['epochs']} epochs")
+
+    same = [f"the {row['family']} ({settings(row['book'])}: {row['chosen']['val_elbo']:.1f} nats)"
+            for row in rows if row["same"]]
+    parts = []
+    if same:
+        parts.append(f"the highest validation ELBO of the search came from the settings this "
+                     f"chapter trains in the {profile} profile for " + " and for ".join(same))
+    for row in rows:
+        if row["same"]:
+            continue
+        chosen, book = row["chosen"], row["book"]
+        against = ("" if book["val_elbo"] is None
+                   else f", against {book['val_elbo']:.1f} for this chapter's settings in the "
+                        f"{profile} profile")
+        parts.append(f"for the {row['family']} the highest validation ELBO of the search, "
+                     f"{chosen['val_elbo']:.1f} nats{against}, came from {settings(chosen)}, "
+                     f"which this chapter does not train ({settings(book)})")
+    return "; ".join(parts)
