@@ -202,3 +202,65 @@ def test_no_section_heading_inside_a_solution_cell(path):
         if "solution" in _tags(cell) and cell["cell_type"] == "markdown":
             source = "".join(cell["source"])
             assert not re.search(r"^#{1,3} ", source, re.M), f"{path.name}: heading in:\n{source}"
+
+
+# A reader copies the cells the page shows, in order: none may need a name that only a hidden cell
+# (removed from the page) defines. Names are found with Python's parser: assigned, defined or
+# imported names count as defined, loaded names as used (an approximation that errs on the side of
+# finding too few definitions, never too many).
+HIDDEN_TAGS = {"remove-cell", "remove-input"}
+
+
+def _defined_and_used(source: str):
+    import ast
+
+    lines = ["pass" if line.lstrip().startswith(("%", "!")) else line
+             for line in source.splitlines()]  # IPython magics are not Python
+    defined, used = set(), set()
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+    return defined, used
+
+
+def _names_only_hidden_cells_define(cells):
+    """(cell index, sorted names) for each shown code cell that uses a name which, before it, only
+    hidden cells define."""
+    import builtins
+
+    shown, hidden_only, problems = set(dir(builtins)), set(), []
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        defined, used = _defined_and_used("".join(cell["source"]))
+        if HIDDEN_TAGS & set(_tags(cell)):
+            hidden_only |= defined - shown
+            continue
+        missing = sorted((used - defined - shown) & hidden_only)
+        if missing:
+            problems.append((index, missing))
+        shown |= defined
+    return problems
+
+
+def test_the_hidden_name_check_finds_a_name_only_a_hidden_cell_defines():
+    cells = [{"cell_type": "code", "metadata": {"tags": ["remove-cell"]}, "source": ["best = 1"]},
+             {"cell_type": "code", "metadata": {}, "source": ["%matplotlib inline\n", "print(best)"]},
+             {"cell_type": "code", "metadata": {}, "source": ["best = 2\n", "print(best)"]},
+             {"cell_type": "code", "metadata": {}, "source": ["print(best, len([]))"]}]
+    assert _names_only_hidden_cells_define(cells) == [(1, ["best"])]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_every_shown_cell_runs_when_the_shown_cells_are_copied_in_order(path):
+    problems = _names_only_hidden_cells_define(_cells(path))
+    assert not problems, (f"{path.name}: shown cells use names that only hidden cells define "
+                          f"(cell index, names): {problems}")
