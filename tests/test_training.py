@@ -216,3 +216,33 @@ def test_full_profile_times_script_runs_a_notebook_per_data_set(tmp_path):
     assert (tmp_path / "executed" / "standin" / "01_fails.ipynb").exists()
     assert "Only the notebooks named" in table and "| 00_tiny |" in table
     assert "(a cell failed)" in table.split("| 01_fails |")[1].splitlines()[0]
+
+
+def test_a_seed_offset_shifts_every_training_seed_with_a_notice(mnist_small, cache_dir, capsys,
+                                                                  monkeypatch):
+    """$VAEBOOK_SEED_OFFSET: the stand-in for another machine trains every model from another
+    seed (a config's too), under its own cache key; a bad value is named."""
+    from dataclasses import replace
+
+    from vaebook.models import VAEConfig
+
+    profile = config.get_profile("quick")
+    tiny = replace(mnist_small, x_train=mnist_small.x_train[:64])
+    settings = dict(config=VAEConfig(latent_dim=2, seed=3), epochs=1, batch_size=32)
+    plain, _ = zoo.trained_model("offset", tiny, profile, **settings)
+    monkeypatch.setenv(config.SEED_OFFSET_ENV, "5")
+    assert config.seed_offset() == 5
+    shifted, _ = zoo.trained_model("offset", tiny, profile, **settings)
+    assert "offset trains from seed 8, its seed shifted by 5 (VAEBOOK_SEED_OFFSET)" in (
+        capsys.readouterr().out)
+    assert shifted.seed == 8 and plain.seed == 3
+    records = [json.loads(p.read_text())["config"]["model"]["seed"]
+               for p in cache_dir.glob("offset-*/config.json")]
+    assert sorted(records) == [3, 8]  # two entries: the shifted model never loads the other
+    assert not np.allclose(plain.encode(tiny.x_test[:3]), shifted.encode(tiny.x_test[:3]))
+    for bad in ("-1", "one", "1.5", "5000"):
+        monkeypatch.setenv(config.SEED_OFFSET_ENV, bad)
+        with pytest.raises(ValueError, match="VAEBOOK_SEED_OFFSET must be a whole number"):
+            zoo.trained_model("offset", tiny, profile, **settings)
+    monkeypatch.setenv(config.SEED_OFFSET_ENV, " ")
+    assert config.seed_offset() == 0

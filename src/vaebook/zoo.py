@@ -311,6 +311,10 @@ def trained_model(
     capacity objective, whose target moves during training: it keeps its last epoch. The test
     split is never looked at, so test numbers computed afterwards are honest.
 
+    ``$VAEBOOK_SEED_OFFSET`` (:func:`vaebook.config.seed_offset`) shifts the seed of every model
+    trained here, a config's included, with a notice: a run along other training paths, which
+    stands in for another machine. The shifted seed is part of the model's settings and its key.
+
     The cache entry's ``config.json`` holds the model's settings under ``config.model``
     (``VAEConfig.from_dict`` rebuilds a VAE from them) beside the training settings.
 
@@ -348,7 +352,7 @@ def trained_model(
     import dataclasses
 
     from . import training
-    from .config import set_seed
+    from .config import SEED_OFFSET_ENV, seed_offset, set_seed
     from .data import ImageShards, add_gaussian_noise, split_validation
     from .models import (ARCHITECTURES, CONFIG_TYPES, MODEL_TYPES, VAE, SampleGrids, VAEConfig,
                          build_model, grid_epochs)
@@ -428,6 +432,11 @@ def trained_model(
     if noise_std > 0 and model_type != "autoencoder":
         raise ValueError("noise_std must be 0 for model_type='vae': noise_std > 0 (denoising) is "
                          "defined for model_type='autoencoder' only")
+    offset = seed_offset()
+    if offset:  # another training path for the whole run (config.SEED_OFFSET_ENV)
+        model_settings = {**model_settings, "seed": model_settings["seed"] + offset}
+        print(f"Notice: {name} trains from seed {model_settings['seed']}, its seed shifted by "
+              f"{offset} ({SEED_OFFSET_ENV}).")
     settings = {
         "model_type": model_type, "model": model_settings, "epochs": epochs,
         "noise_std": noise_std, "learning_rate": learning_rate, "batch_size": batch_size,
