@@ -72,7 +72,8 @@ def test_level_within_the_seed_spread_and_epochs_that_give_the_same_weights(book
     assert "for the dense VAE its choice, a learning rate of 0.003 (the book: 0.001), is level" in level
     assert "closer than the spread of 40.0 over training seeds" in level
     assert book.validation_search_short(result, {"dense VAE": 40.0}) == (
-        "every family trains the search's choice or settings level with it")
+        "every searched family (the dense VAE, the conv VAE and the GAN) trains the "
+        "search's choice or settings level with it")
     assert book.validation_search_short(result, {"dense VAE": 1.0}) == (
         "the search found better settings than the book trains for the dense VAE")
 
@@ -90,7 +91,8 @@ def test_every_outcome_has_its_sentence(book_rate_1e3):
     clause = book.validation_search_clause(_result(1e-3))
     assert clause == "the book trains the search's choice for the dense VAE and the GAN"
     assert book.validation_search_short(_result(1e-3)) == (
-        "every family trains the search's choice or settings level with it")
+        "every searched family (the dense VAE, the conv VAE and the GAN) trains the "
+        "search's choice or settings level with it")
     assert book.validation_search_short(_result(3e-3)) == (
         "the search found better settings than the book trains for the dense VAE")
     assert book.validation_search_clause(_result(3e-3), families=["GAN"]) == (

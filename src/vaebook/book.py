@@ -551,7 +551,8 @@ def validation_search_short(result: dict, noise: dict | None = None) -> str:
     other = [row["family"] for row in validation_search(result, noise)
              if not (row["same"] or row["level"])]
     if not other:
-        return "every family trains the search's choice or settings level with it"
+        return ("every searched family (the dense VAE, the conv VAE and the GAN) trains the "
+                "search's choice or settings level with it")
     return f"the search found better settings than the book trains for {_names(other)}"
 
 
