@@ -425,6 +425,23 @@ def seed_noise(seed_spread: dict | None) -> dict:
     return noise
 
 
+def _search_trials(result, settings_of):
+    """The trials of ``benchmarks/validation_search.json`` and ``settings_of(profile, n_train)``
+    (:func:`book_settings` or :func:`likelihood_settings`) in the search's profile and data size;
+    a ValueError saying what was expected when ``result`` is not what the search writes."""
+    from .config import get_profile
+
+    checks.mapping(result, "result", what="benchmarks/validation_search.json, as "
+                   "benchmark_result('validation_search') returns it")
+    try:
+        meta, trials, _ = result["meta"], result["trials"], result["choices"]
+        return trials, settings_of(get_profile(meta["profile"]),
+                                   int(meta["n_fit"]) + int(meta["n_val"]))
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"result must be what benchmarks/validation_search.py writes (meta, "
+                         f"trials, choices): {type(error).__name__}: {error}") from None
+
+
 def validation_search(result: dict, noise: dict | None = None) -> list[dict]:
     """What ``benchmarks/validation_search.json`` (:func:`benchmark_result`) chose for each family
     beside the settings the chapters train it with (:func:`book_settings`, in the search's
@@ -435,18 +452,9 @@ def validation_search(result: dict, noise: dict | None = None) -> list[dict]:
     choice's: ``noise`` maps a family to the spread of its FID over training seeds,
     :func:`seed_noise`; without it nothing is level) and ``epochs_matter`` (False when the chosen
     rate and widths score the same at the book's epochs as at the chosen ones: the same weights)."""
-    from .config import get_profile
-
-    checks.mapping(result, "result", what="benchmarks/validation_search.json, as "
-                   "benchmark_result('validation_search') returns it")
     noise = {} if noise is None else dict(noise)
-    try:
-        meta, trials, choices = result["meta"], result["trials"], result["choices"]
-        profile = get_profile(meta["profile"])
-        settings = book_settings(profile, int(meta["n_fit"]) + int(meta["n_val"]))
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"result must be what benchmarks/validation_search.py writes (meta, "
-                         f"trials, choices): {type(error).__name__}: {error}") from None
+    trials, settings = _search_trials(result, book_settings)
+    choices = result["choices"]
 
     def score_at(family, rate, widths, epochs, key="val_fid"):
         for trial in trials:
@@ -564,17 +572,7 @@ def validation_elbo_choice(result: dict) -> list[dict]:
     "epochs", "val_elbo"}``, the book's ELBO None when the search did not score its settings) and
     ``same`` (the book trains the choice, or settings that score the same ELBO: the same
     weights)."""
-    from .config import get_profile
-
-    checks.mapping(result, "result", what="benchmarks/validation_search.json, as "
-                   "benchmark_result('validation_search') returns it")
-    try:
-        meta, trials = result["meta"], result["trials"]
-        settings = likelihood_settings(get_profile(meta["profile"]),
-                                       int(meta["n_fit"]) + int(meta["n_val"]))
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"result must be what benchmarks/validation_search.py writes (meta, "
-                         f"trials, choices): {type(error).__name__}: {error}") from None
+    trials, settings = _search_trials(result, likelihood_settings)
     rows = []
     for family, (rate, widths, epochs) in settings.items():
         scored = [(row["val_elbo"], trial, row) for trial in trials if trial["family"] == family
