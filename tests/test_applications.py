@@ -1,12 +1,9 @@
-"""vaebook.applications: compression code lengths, denoising, inpainting, anomaly scores."""
+"""vaebook.applications: denoising, inpainting, anomaly scores."""
 
-import io
 import math
-import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from vaebook import applications as apps
 from vaebook import plotting, training
@@ -21,55 +18,6 @@ def trained_vae(mnist_small):
     vae = VAE(build_encoder(8), build_decoder(8), seed=11)
     training.fit(vae, mnist_small.x_train, epochs=6, batch_size=32, lines=0)
     return vae
-
-
-# Compression
-
-
-def test_code_lengths_are_bits_consistent_with_nats():
-    log_p = np.array([-math.log(2.0), -100.0, 0.0])
-    bits = apps.code_length_bits(log_p)
-    np.testing.assert_allclose(bits, [1.0, 100.0 / math.log(2.0), 0.0])
-    # Back to nats: bits * ln 2 = -log p.
-    np.testing.assert_allclose(bits * math.log(2.0), -log_p)
-    # 784 bits for an image of 784 fair coin flips.
-    assert apps.code_length_bits(784 * math.log(0.5)) == pytest.approx(784.0)
-
-
-@pytest.mark.parametrize("bad", [np.array([1.0]), np.array([np.nan]), np.array([-np.inf])])
-def test_code_length_refuses_impossible_log_likelihoods(bad):
-    with pytest.raises(ValueError, match="log_likelihood_nats must be"):
-        apps.code_length_bits(bad)
-
-
-def test_png_and_zlib_sizes_are_real_file_sizes(mnist_small):
-    images = mnist_small.x_test[:5]
-    png = apps.png_bits(images)
-    assert png.shape == (5,) and np.all(png % 8 == 0)
-    # The PNG Pillow writes decodes to the same pixels (lossless), and its size is what we report.
-    buffer = io.BytesIO()
-    Image.fromarray(images[0, ..., 0] > 0.5).save(buffer, format="PNG", optimize=True)
-    assert png[0] == 8 * len(buffer.getvalue())
-    decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
-    np.testing.assert_array_equal(decoded, images[0, ..., 0] > 0.5)
-    packed = np.packbits(images[0, ..., 0] > 0.5).tobytes()
-    assert apps.zlib_bits(images)[0] == 8 * len(zlib.compress(packed, 9))
-    # One file for all the images pays the fixed overhead once.
-    assert apps.png_bits(images, together=True) < png.sum()
-    assert apps.zlib_bits(images, together=True) < apps.zlib_bits(images).sum()
-
-
-def test_compressors_see_structure():
-    blank = np.zeros((1, 28, 28, 1), np.float32)
-    noise = apps.binary_noise(1, 0.5, seed=0)
-    assert apps.zlib_bits(blank)[0] < 200 < 784 < apps.zlib_bits(noise)[0]
-
-
-def test_lossless_coders_refuse_grey_images():
-    with pytest.raises(ValueError, match=r"images must be binary \(every pixel 0 or 1\)"):
-        apps.png_bits(np.full((2, 28, 28, 1), 0.5, np.float32))
-    with pytest.raises(ValueError, match="level must be an int in"):
-        apps.zlib_bits(np.zeros((1, 28, 28, 1), np.float32), level=12)
 
 
 # Denoising
@@ -173,6 +121,29 @@ def test_denoising_with_the_noise_model_beats_the_noisy_input(trained_vae, mnist
         assert apps.pixel_mse(clean, restored).mean() < 0.5 * apps.pixel_mse(clean, noisy).mean()
 
 
+def test_independent_pixel_denoiser_is_bayes_rule_with_the_mean_image(mnist_small):
+    train, clean = mnist_small.x_train[:200], mnist_small.x_test[:8]
+    noisy = apps.add_noise(clean, "gaussian", 0.4, seed=3)
+    estimate = apps.denoise_independent(train, noisy, "gaussian", 0.4)
+    p = (train.sum(axis=0, dtype=np.float64) + 1.0) / (len(train) + 2.0)
+    log_odds = apps.noise_log_odds(noisy, "gaussian", 0.4)
+    by_hand = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + log_odds)))
+    np.testing.assert_allclose(estimate, by_hand, rtol=1e-5, atol=1e-7)
+    # It knows the noise model: its error is below the noisy input's and the median filter's.
+    error = apps.pixel_mse(clean, estimate).mean()
+    assert error < apps.pixel_mse(clean, noisy).mean()
+    assert error < apps.pixel_mse(clean, apps.median_filter(noisy)).mean()
+
+
+def test_independent_pixel_denoiser_without_evidence_returns_the_prior(mnist_small):
+    train = mnist_small.x_train[:100]
+    # salt and pepper at fraction 1: every pixel is replaced, so a pixel says nothing
+    noisy = apps.add_noise(mnist_small.x_test[:2], "salt-and-pepper", 1.0, seed=0)
+    estimate = apps.denoise_independent(train, noisy, "salt-and-pepper", 1.0)
+    np.testing.assert_allclose(estimate, np.broadcast_to(apps.pixel_prior(train), noisy.shape),
+                               rtol=1e-5)
+
+
 # Inpainting
 
 
@@ -237,6 +208,23 @@ def test_baseline_fills():
     np.testing.assert_array_equal(mean[observed], images[observed])
     with pytest.raises(ValueError, match="image 0 has none to copy from"):
         apps.fill_nearest(images, np.zeros_like(observed))
+
+
+def test_nearest_training_image_fill(mnist_small):
+    train = mnist_small.x_train[:300]
+    images = train[[5, 17]]  # images that are in the training set
+    observed = apps.block_mask(2, top=8, left=8, height=12, width=12)
+    filled = apps.fill_nearest_image(images, observed, train)
+    np.testing.assert_array_equal(filled[observed], images[observed])
+    # each agrees with itself on every observed pixel, so its own missing pixels come back
+    # (unless another training image agrees as well on every observed pixel)
+    distance = ((train[None] - images[:, None]) ** 2 * observed[:, None]).sum(axis=(2, 3, 4))
+    nearest = np.argmin(distance, axis=1)
+    np.testing.assert_array_equal(filled, np.where(observed, images, train[nearest]))
+    assert distance[0, 5] == 0 and distance[1, 17] == 0
+    # batched and unbatched agree
+    np.testing.assert_array_equal(apps.fill_nearest_image(images, observed, train, batch_size=1),
+                                  filled)
 
 
 def test_inpainting_keeps_observed_pixels_and_reduces_error(trained_vae, mnist_small):

@@ -1,20 +1,19 @@
-r"""What VAEs are used for, measured: compression, denoising, inpainting, anomaly detection (Chapter 4).
+r"""What VAEs are used for, measured: denoising, inpainting, anomaly detection (Chapter 4).
 
 Each application comes with the classical method it has to beat, computed by this module on the
 same images, so that a chapter can say "the VAE wins" only where it does.
 
 Compression
-    :func:`code_length_bits` turns a log-likelihood in nats into the length of an ideal lossless
-    code, -log2 p(x) bits; :func:`png_bits` and :func:`zlib_bits` measure what PNG (Pillow) and
-    DEFLATE (zlib) actually write for the same binary images.
+    is in :mod:`vaebook.coding`: the coders that write bytes, the VAE's and the classical ones.
 Restoration: denoising and inpainting
     One method serves both. The evidence that a corrupted image gives about each clean binary pixel
     is a log-likelihood ratio (:func:`noise_log_odds` for Gaussian and salt-and-pepper noise,
     :func:`mask_log_odds` for missing pixels), and :func:`posterior_chain` combines it with the VAE
     as a prior over clean images: an estimate of E[clean | corrupted]. :func:`denoise` and
-    :func:`inpaint` call it. The baselines are :func:`median_filter` (denoising), :func:`fill_mean`
-    and :func:`fill_nearest` (inpainting); :func:`pixel_mse` and :func:`missing_pixel_mse` score
-    them all.
+    :func:`inpaint` call it. The baselines are :func:`median_filter` and
+    :func:`denoise_independent` (denoising: the second knows the noise model), :func:`fill_mean`,
+    :func:`fill_nearest` and :func:`fill_nearest_image` (inpainting); :func:`pixel_mse` and
+    :func:`missing_pixel_mse` score them all.
 Anomaly detection
     :func:`anomaly_scores` is the negative ELBO or the negative importance-weighted bound per image,
     in nats; :func:`independent_pixel_scores` is the baseline density model (one Bernoulli per
@@ -27,9 +26,7 @@ arrays of the images' shape, ``True`` where a pixel is *observed*.
 
 from __future__ import annotations
 
-import io
 import math
-import zlib
 from typing import NamedTuple
 
 import numpy as np
@@ -39,78 +36,6 @@ from .data import add_gaussian_noise
 
 NOISE_KINDS = ("gaussian", "salt-and-pepper")
 SCORE_METHODS = ("elbo", "iw")
-
-
-# Compression -------------------------------------------------------------------------------------
-
-
-def code_length_bits(log_likelihood_nats) -> np.ndarray:
-    """Length in bits of an ideal lossless code for images of log-likelihood ``log p(x)`` (nats):
-
-        length(x) = -log2 p(x) = -log p(x) / ln 2
-
-    An arithmetic coder driven by p gets within 2 bits of it for a whole message. For a latent
-    variable model, bits-back coding with q(z | x) achieves the negative ELBO in bits, and its
-    importance-sampled variants approach -log2 p(x). Raises ``ValueError`` for a positive
-    log-likelihood, which no probability of a binary image can have.
-    """
-    values = checks.array(log_likelihood_nats, "log_likelihood_nats", min_size=1,
-                          what="log-likelihoods: finite numbers of nats")
-    if np.any(values > 0):
-        raise ValueError(
-            f"log_likelihood_nats must be log p(x) <= 0 (a log-probability of a binary image), got "
-            f"values up to {values.max():.3g}: pass log p(x), not -log p(x)"
-        )
-    return -values / math.log(2.0)
-
-
-def _binary_pixels(images) -> np.ndarray:
-    """Binary images (N, H, W, 1) as a bool array (N, H, W), for the lossless coders."""
-    images = checks.images(images, "images", image_shape=None)
-    if not np.all((images == 0) | (images == 1)):
-        raise ValueError("images must be binary (every pixel 0 or 1) to be coded losslessly as "
-                         "bits; binarise them first, e.g. data.load_mnist(binarize='threshold')")
-    if images.shape[-1] != 1:
-        raise ValueError(f"images must have one channel (binary pictures), got shape {images.shape}")
-    return images[..., 0] > 0.5
-
-
-def _png_size(pixels: np.ndarray) -> int:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    # A bool array becomes a 1-bit image (mode "1"), the smallest PNG of a binary picture.
-    Image.fromarray(pixels).save(buffer, format="PNG", optimize=True)
-    return len(buffer.getvalue())
-
-
-def png_bits(images, together: bool = False):
-    """Size in bits of binary images written as 1-bit PNG files by Pillow (``optimize=True``).
-
-    Returns (N,) bits, one file per image; with ``together``, the bits of one file holding all the
-    images stacked into one tall picture (an int): the fixed overhead of a PNG file (signature and
-    chunk headers, about 60 bytes) is then paid once, and DEFLATE can use repeats across images.
-    """
-    pixels = _binary_pixels(images)
-    if checks.boolean(together, "together"):
-        return 8 * _png_size(pixels.reshape(-1, pixels.shape[2]))
-    return np.array([8 * _png_size(image) for image in pixels], dtype=np.int64)
-
-
-def zlib_bits(images, together: bool = False, level: int = 9):
-    """Size in bits of binary images packed 8 pixels to a byte (28 x 28: 98 bytes) and compressed
-    by zlib's DEFLATE at ``level`` (9 = smallest). gzip writes the same DEFLATE stream with a header
-    12 bytes longer.
-
-    Returns (N,) bits, one stream per image, or with ``together`` the bits of one stream of all the
-    images (an int).
-    """
-    pixels = _binary_pixels(images)
-    level = checks.integer(level, "level", minimum=0, maximum=9)
-    if checks.boolean(together, "together"):
-        return 8 * len(zlib.compress(np.packbits(pixels).tobytes(), level))
-    return np.array([8 * len(zlib.compress(np.packbits(image).tobytes(), level))
-                     for image in pixels], dtype=np.int64)
 
 
 # Corruption and the denoising baseline -----------------------------------------------------------
@@ -261,6 +186,29 @@ def fill_nearest(images, observed) -> np.ndarray:
     return filled
 
 
+def fill_nearest_image(images, observed, train_images, batch_size: int = 256) -> np.ndarray:
+    """Baseline that uses the observed pixels as a whole: each image's missing pixels are copied
+    from the training image that agrees with it on the most observed pixels (the smallest
+    squared distance over the observed pixels; the first such image on a tie). Observed pixels
+    are returned unchanged; float32, the images' shape."""
+    images = checks.images(images, "images", image_shape=None)
+    observed = check_mask(observed, images)
+    train_images = checks.images(train_images, "train_images", image_shape=images.shape[1:])
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    flat_train = train_images.reshape(len(train_images), -1).astype(np.float64)  # (M, D)
+    filled = np.empty_like(images, dtype=np.float32)
+    for start in range(0, len(images), batch_size):
+        x = images[start:start + batch_size].reshape(-1, flat_train.shape[1]).astype(np.float64)
+        seen = observed[start:start + batch_size].reshape(x.shape).astype(np.float64)
+        # sum over observed d of (x_d - t_d)^2, for every pair: (batch, M)
+        distance = ((seen * x**2).sum(axis=1, keepdims=True) - 2.0 * (seen * x) @ flat_train.T
+                    + seen @ (flat_train**2).T)
+        nearest = flat_train[np.argmin(distance, axis=1)]
+        filled[start:start + batch_size] = np.where(seen > 0, x, nearest).reshape(
+            (-1, *images.shape[1:]))
+    return filled
+
+
 def missing_pixel_mse(clean, filled, observed) -> np.ndarray:
     """Mean squared error per image over its *missing* pixels only: (N,).
 
@@ -388,6 +336,25 @@ def denoise(vae, noisy, kind: str, level: float, iterations: int = 20, burn_in: 
                            seed, chains)
 
 
+def denoise_independent(train_images, noisy, kind: str, level: float,
+                        pseudo_count: float = 1.0) -> np.ndarray:
+    r"""Baseline that knows the noise model but not what digits look like: the Bayes estimate
+    E[clean | noisy] with independent pixels (:func:`pixel_prior`) as the prior, pixel by pixel,
+
+        p(x_d = 1 | y_d) = sigmoid(logit p_d + lambda_d),
+
+    the same formula as the VAE's (:func:`posterior_chain`) with the prior's logit in place of the
+    decoder's. Pixel probabilities shaped like ``noisy``, float32.
+    """
+    p = pixel_prior(train_images, pseudo_count)
+    evidence = noise_log_odds(noisy, kind, level)
+    if evidence.shape[1:] != p.shape:
+        raise ValueError(f"noisy must have the training images' shape {p.shape}, got "
+                         f"{evidence.shape[1:]}")
+    prior_logit = np.log(p) - np.log1p(-p)
+    return (1.0 / (1.0 + np.exp(-(prior_logit + evidence)))).astype(np.float32)
+
+
 def mask_log_odds(images, observed) -> np.ndarray:
     """The evidence of a mask, per pixel: +inf on observed pixels that are on, -inf on observed
     pixels that are off, 0 on missing pixels (which say nothing). float64, the images' shape."""
@@ -450,20 +417,30 @@ def anomaly_scores(vae, x, method: str = "elbo", num_samples: int = 10, *,
     return -metrics.iwae_bound(vae, x, num_samples, seed=seed, **kwargs)
 
 
-def independent_pixel_scores(train_images, x, pseudo_count: float = 1.0) -> np.ndarray:
-    r"""Baseline anomaly score: -log p(x) in nats under independent Bernoulli pixels, (N,).
+def pixel_prior(train_images, pseudo_count: float = 1.0) -> np.ndarray:
+    r"""The independent-pixel model of binary images: p_d = p(x_d = 1) for every pixel, float64
+    (H, W, C),
 
-        p_d = (number of training images with pixel d on + a) / (N_train + 2a)
-        -log p(x) = -sum_d [x_d log p_d + (1 - x_d) log(1 - p_d)]
+        p_d = (number of training images with pixel d on + a) / (N_train + 2a).
 
     ``pseudo_count`` a > 0 (Laplace smoothing) keeps every p_d away from 0 and 1, so a pixel never
     seen on in training costs about log(N_train) nats instead of infinitely many.
     """
     train_images = checks.images(train_images, "train_images", image_shape=None, binary=True)
-    x = checks.images(x, "x", image_shape=train_images.shape[1:], binary=True)
     pseudo_count = checks.real(pseudo_count, "pseudo_count", minimum=0.0, open_below=True)
-    p = (train_images.sum(axis=0, dtype=np.float64) + pseudo_count) / (
+    return (train_images.sum(axis=0, dtype=np.float64) + pseudo_count) / (
         len(train_images) + 2 * pseudo_count)
+
+
+def independent_pixel_scores(train_images, x, pseudo_count: float = 1.0) -> np.ndarray:
+    r"""Baseline anomaly score: -log p(x) in nats under independent Bernoulli pixels, (N,):
+
+        -log p(x) = -sum_d [x_d log p_d + (1 - x_d) log(1 - p_d)]
+
+    with p_d from :func:`pixel_prior` (``pseudo_count`` as there).
+    """
+    p = pixel_prior(train_images, pseudo_count)
+    x = checks.images(x, "x", image_shape=p.shape, binary=True)
     log_p = x * np.log(p) + (1.0 - x) * np.log1p(-p)
     return -log_p.reshape(len(x), -1).sum(axis=1)
 
