@@ -347,6 +347,7 @@ CASES = [
     Case("denoise independent shape", lambda c: applications.denoise_independent(c.x, np.zeros((2, 14, 14, 1), np.float32), "gaussian", 0.1), ValueError, r"noisy must have the training images' shape"),
     Case("nearest image shape", lambda c: applications.fill_nearest_image(c.x, np.ones_like(c.x, bool), np.zeros((3, 14, 14, 1), np.float32)), ValueError, r"train_images must be images"),
     Case("nearest image mask", lambda c: applications.fill_nearest_image(c.x, "all", c.x), TypeError, r"observed must be a mask"),
+    Case("mig empty codes", lambda c: metrics.mutual_information_gap(np.zeros((0, 2)), np.zeros((0, 2), int)), ValueError, r"codes must hold at least 2 images"),
     Case("salt fraction", lambda c: applications.add_salt_and_pepper(c.x, 1.5), ValueError, r"fraction must be a finite number in \[0, 1\]"),
     Case("noise kind", lambda c: applications.add_noise(c.x, "speckle", 0.1), ValueError, r"kind must be one of \('gaussian', 'salt-and-pepper'\)"),
     Case("noise gaussian negative", lambda c: applications.add_noise(c.x, "gaussian", -0.1), ValueError, r"level must be a gaussian noise stddev"),

@@ -1,4 +1,7 @@
+import ast
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,6 +74,62 @@ def test_train_or_load_reuses_and_keys(mnist_small, cache_dir, capsys, seeded):
         assert zoo.cache_key("t-vae", *other) != reference
     entry = next(cache_dir.glob("t-vae-*"))
     assert json.loads((entry / "config.json").read_text())["code"] == zoo.code_version()
+
+
+def test_only_training_code_invalidates_the_cache(tmp_path):
+    """Editing plotting or the exercises keeps every cached model; editing a loss retrains."""
+    package = tmp_path / "vaebook"
+    shutil.copytree(Path(zoo.__file__).parent, package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    before = zoo.code_version(package)
+    assert before == zoo.code_version()  # the copy hashes as the package does
+    for untouched in ("plotting.py", "exercises.py", "metrics.py", "book.py", "coding.py"):
+        with open(package / untouched, "a") as handle:
+            handle.write("\n# an edit that changes no training\n")
+        assert zoo.code_version(package) == before, untouched
+    with open(package / "losses.py", "a") as handle:
+        handle.write("\n# an edit to the loss module\n")
+    assert zoo.code_version(package) != before
+    models_edit = zoo.code_version(package)
+    with open(package / "models" / "vae.py", "a") as handle:
+        handle.write("\n# an edit to a model\n")
+    assert zoo.code_version(package) != models_edit
+
+
+def _relative_imports(path: Path, package: Path) -> set[Path]:
+    """The package files a module imports (``from . import x``, ``from .x import y``, ...)."""
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = path.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            parts = node.module.split(".") if node.module else []
+            targets = [parts] if node.module else [[alias.name] for alias in node.names]
+            if node.module:  # from .x import y: y may be a module of package x
+                targets += [parts + [alias.name] for alias in node.names]
+            for target in targets:
+                candidate = base.joinpath(*target)
+                for option in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+                    if option.is_file():
+                        found.add(option.resolve())
+    return found
+
+
+def test_training_code_lists_everything_training_imports():
+    package = Path(zoo.__file__).resolve().parent
+    listed = {path.resolve() for path in zoo._training_files(package)}
+    todo, seen = [package / "zoo.py"], set()
+    while todo:
+        path = todo.pop().resolve()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo.extend(_relative_imports(path, package))
+    missing = sorted(str(path.relative_to(package)) for path in seen - listed
+                     if path.name != "__init__.py" or path.parent != package)
+    assert not missing, f"zoo.TRAINING_CODE misses modules that training imports: {missing}"
 
 
 def test_non_finite_model_is_not_cached(mnist_small, cache_dir):

@@ -398,6 +398,9 @@ def mutual_information_gap(codes, factors, n_bins: int = 20) -> MIGResult:
     if codes.ndim != 2 or codes.shape[1] < 2:
         raise ValueError(f"codes must have shape (N, J) with J >= 2 latent dimensions, got "
                          f"{codes.shape}")
+    if len(codes) < 2:
+        raise ValueError(f"codes must hold at least 2 images (every probability is a frequency "
+                         f"over the images), got {len(codes)}")
     if not np.all(np.isfinite(codes)):
         raise ValueError("codes contain NaN or infinite values")
     if factors.ndim != 2 or len(factors) != len(codes):

@@ -1,7 +1,7 @@
 """Train or load: a cache of trained models shared by every chapter.
 
 ``train_or_load(name, config, build, train, data)`` looks for a model trained with the same
-config, in the same run profile, on the same data, by the same version of this package's code. If
+config, in the same run profile, on the same data, by the same version of the code that trains it. If
 it finds one it loads the weights (and the training history) and says so; otherwise it builds,
 trains, checks the weights are finite and saves. The key covers everything that changes the
 result, so a model is never reused stale; the folder name starts with ``name`` so a reader can
@@ -33,11 +33,28 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 GRID_SIZE = 16  # images in each sample grid a GAN keeps through training (a 4 x 4 grid)
 
 
-def code_version() -> str:
-    """Hash of every source file of the package: any code change invalidates cached models."""
+# The modules that training runs (a model's networks, loss, optimiser step and data): an edit to one
+# of them retrains every model; an edit elsewhere (plotting, metrics, exercises, the page helpers)
+# keeps the cache. tests/test_training.py checks that everything these import is in the list.
+TRAINING_CODE = ("zoo.py", "training.py", "config.py", "data.py", "shapes.py", "losses.py",
+                 "checks.py", "models")
+
+
+def _training_files(package_dir: Path) -> list[Path]:
+    files = []
+    for name in TRAINING_CODE:
+        path = package_dir / name
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return files
+
+
+def code_version(package_dir: Path | None = None) -> str:
+    """Hash of the source of the modules training runs (``TRAINING_CODE``): an edit to one of them
+    invalidates every cached model, an edit to any other module of the package none."""
+    package_dir = _PACKAGE_DIR if package_dir is None else Path(package_dir)
     digest = hashlib.sha256()
-    for path in sorted(_PACKAGE_DIR.rglob("*.py")):
-        digest.update(path.relative_to(_PACKAGE_DIR).as_posix().encode())
+    for path in _training_files(package_dir):
+        digest.update(path.relative_to(package_dir).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
