@@ -264,3 +264,38 @@ def test_every_shown_cell_runs_when_the_shown_cells_are_copied_in_order(path):
     problems = _names_only_hidden_cells_define(_cells(path))
     assert not problems, (f"{path.name}: shown cells use names that only hidden cells define "
                           f"(cell index, names): {problems}")
+
+
+def _tables_not_shown(source: str) -> list[str]:
+    """``book.table(...)`` calls whose Styler is dropped: a bare call that is not the cell's last
+    statement, or one inside a loop or a function (Jupyter shows only the last expression)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    lost = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                and ast.unparse(node.value.func) == "book.table"):
+            continue
+        if node is not tree.body[-1]:
+            lost.append(ast.unparse(node)[:60])
+    return lost
+
+
+def test_the_table_check_finds_a_table_that_is_never_shown():
+    assert _tables_not_shown("book.table(a)\nx = 1")
+    assert _tables_not_shown("for a in b:\n    book.table(a)")
+    assert not _tables_not_shown("x = 1\nbook.table(a)")
+    assert not _tables_not_shown("display(book.table(a))\nx = 1")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_table_is_the_last_expression_of_its_cell(path):
+    """A book.table(...) mid-cell returns a Styler nobody displays: the page loses the table."""
+    lost = {cell.get("id"): _tables_not_shown("".join(cell["source"]))
+            for cell in _cells(path) if cell["cell_type"] == "code"}
+    lost = {cell_id: calls for cell_id, calls in lost.items() if calls}
+    assert not lost, f"{path.name}: tables that are never displayed: {lost}"
