@@ -170,6 +170,16 @@ def test_features_have_the_penultimate_width(classifier, mnist_small):
                                rtol=1e-5, atol=1e-6)
 
 
+def test_features_and_classes_in_one_pass_match_the_two_methods(classifier, mnist_small):
+    x = mnist_small.x_test[:20]
+    values, classes = classifier.features_and_classes(x, batch_size=7)
+    np.testing.assert_allclose(values, classifier.features(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(classes, classifier.predict_classes(x))
+    assert values.dtype == np.float64 and classes.dtype == np.int64
+    with pytest.raises(ValueError, match="x"):
+        classifier.features_and_classes(np.zeros((3, 28, 28)))
+
+
 def test_sample_quality_of_the_data_against_itself(classifier, mnist_small):
     x = mnist_small.x_test
     scores = metrics.sample_quality(classifier, x, x, kid_subsets=5, kid_subset_size=32)

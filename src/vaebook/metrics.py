@@ -678,12 +678,16 @@ def sample_quality(classifier, generated, reference=None, *, reference_features=
     if (reference is None) == (reference_features is None):
         raise ValueError("give the reference either as images (reference=) or as their "
                          "features (reference_features=), exactly one of the two")
-    fake = features(classifier, generated)
+    from .models import Classifier
+
+    checks.instance(classifier, "classifier", Classifier,
+                    "a vaebook.models.Classifier (e.g. ClassifierConfig().build(), trained)")
+    fake, classes = classifier.features_and_classes(generated)  # one forward pass for both
     real = (features(classifier, reference) if reference_features is None
             else checks.array(reference_features, "reference_features", ndim=2))
     kid_result = kid(real, fake, kid_subsets, kid_subset_size, seed=seed)
     pr = precision_recall(real, fake, k=k)
-    coverage = mode_coverage(classifier.predict_classes(generated), classifier.num_classes)
+    coverage = mode_coverage(classes, classifier.num_classes)
     return {"fid": fid(real, fake), "kid": kid_result.mean, "kid_std": kid_result.std,
             "precision": pr.precision, "recall": pr.recall,
             "coverage_entropy": coverage.entropy, "coverage_tv": coverage.tv_to_uniform,

@@ -75,6 +75,9 @@ class Classifier(keras.Model):
         self.network = network
         self.feature_network = keras.Model(network.inputs[0],
                                            network.get_layer(FEATURE_LAYER).output)
+        # Features and logits from one forward pass (the sample scores need both)
+        self._features_and_logits = keras.Model(
+            network.inputs[0], [network.get_layer(FEATURE_LAYER).output, network.outputs[0]])
         self.built = True
 
     @property
@@ -108,6 +111,13 @@ class Classifier(keras.Model):
     def predict_classes(self, x, batch_size: int = 256) -> np.ndarray:
         """The most probable class of each image: (N,) int64."""
         return np.argmax(self._run(self.network, x, batch_size), axis=1).astype(np.int64)
+
+    def features_and_classes(self, x, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`features` and :meth:`predict_classes` of images x (N, *image_shape) from one
+        forward pass: ((N, feature_dim) float64, (N,) int64)."""
+        x = checks.images(x, "x", image_shape=self.image_shape)
+        features, logits = run_batched(self._features_and_logits, x, batch_size)
+        return features.astype(np.float64), np.argmax(logits, axis=1).astype(np.int64)
 
     def accuracy(self, x, labels, batch_size: int = 256) -> float:
         """Fraction of images x whose predicted class is their label (N,)."""
