@@ -43,7 +43,10 @@ book: $(STAMP)
 	VAEBOOK_PROFILE=full $(BUILD) --log _build/book.log -- build . --builder html
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
-test: unit notebooks test-book student-check browser-check
+# The student edition and the browser check both read only what test-book left, and write apart:
+# they run side by side, on the two cores that a Sphinx build and a browser leave half idle.
+test: unit notebooks test-book
+	@$(MAKE) --no-print-directory -j2 --output-sync=target student-check browser-check
 
 # The unit tests run on every core (pytest-xdist): on CI's two cores they take about half the time.
 unit: $(STAMP)

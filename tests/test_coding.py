@@ -150,3 +150,37 @@ def test_adaptive_probabilities_match_a_direct_count(mnist_small):
         total[c] += 1
     # ANS writes within a few 32-bit words of the ideal length of its probabilities
     assert abs(8 * len(message) - bits) < 64
+
+
+# --- benchmarks/jbig_cross_check.py: its PBM files, and JBIG-KIT where it is installed
+
+
+def _jbig_script():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "jbig_cross_check.py"
+    sys.path.insert(0, str(path.parent))  # its provenance.py
+    spec = importlib.util.spec_from_file_location("jbig_cross_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_jbig_cross_check_pbm_files_round_trip(mnist_small, tmp_path):
+    import shutil
+
+    script = _jbig_script()
+    digit = (mnist_small.x_test[0, ..., 0] > 0.5).astype(np.uint8)
+    # jbgtopbm pads the header with spaces; the reader takes either
+    for header in (b"P4\n28 28\n", b"P4\n        28\n        28\n"):
+        raw = header + script.pbm(digit)[len(b"P4\n28 28\n"):]
+        np.testing.assert_array_equal(script.from_pbm(raw), digit)
+    with pytest.raises(ValueError, match="P4"):
+        script.from_pbm(b"P1\n28 28\n")
+    assert script.digits_sha256(mnist_small.x_test[:3]) != script.digits_sha256(
+        mnist_small.x_test[1:4])
+    if shutil.which("pbmtojbg") and shutil.which("jbgtopbm"):
+        bits = script.jbig_bits(digit, tmp_path, "one")  # decodes and compares, or raises
+        assert 8 * 20 < bits < 784 + 8 * 20  # a 20-byte header and a compressed digit

@@ -386,8 +386,13 @@ def test_makefile_student_target_has_its_own_folder_and_runs_the_check():
 def test_make_test_checks_the_student_edition_without_running_the_chapters_again():
     makefile = (ROOT / "Makefile").read_text()
     test_prerequisites = makefile.split("\ntest:", 1)[1].split("\n", 1)[0].split()
-    # after nbval and the -W build, whose execution cache it renders from
-    assert test_prerequisites.index("student-check") > test_prerequisites.index("test-book")
+    # after nbval and the -W build (prerequisites of test), whose execution cache it renders
+    # from, in the recipe: side by side with the browser check, which reads only the -W build
+    assert "test-book" in test_prerequisites and "notebooks" in test_prerequisites
+    assert "student-check" not in test_prerequisites
+    test_recipe = _recipe(makefile, "test")
+    assert "-j2" in test_recipe and "student-check" in test_recipe
+    assert "browser-check" in test_recipe
     recipe = _recipe(makefile, "student-check")
     assert "--cache $(TEST_BUILD)/_build/.jupyter_cache" in recipe
     assert "student-notebooks STUDENT_BUILD=$(STUDENT_CHECK_BUILD)" in recipe

@@ -305,3 +305,23 @@ def test_a_seed_offset_shifts_every_training_seed_with_a_notice(mnist_small, cac
             zoo.trained_model("offset", tiny, profile, **settings)
     monkeypatch.setenv(config.SEED_OFFSET_ENV, " ")
     assert config.seed_offset() == 0
+
+
+def test_training_throughput_benchmark_runs(tmp_path):
+    """benchmarks/training_throughput.py end to end at a toy size: a row per batch size and XLA
+    setting, each against the book's setting of its kind."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "training_throughput.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--epochs", "1", "--n-train", "128", "--batch-sizes", "64",
+         "--kinds", "dense VAE", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = json.loads((tmp_path / "training_throughput.json").read_text())["rows"]
+    assert [row["xla_requested"] for row in rows] == [False, True]
+    assert rows[0]["speed_vs_book"] == 1.0 and all(row["images_per_s"] > 0 for row in rows)
+    assert "| dense VAE | 64 | off |" in (tmp_path / "training_throughput.md").read_text()
