@@ -77,6 +77,15 @@ def test_x_moves_right_y_moves_down_scale_grows():
     assert np.ptp(np.nonzero(upright[..., 0])[0]) > 1.5 * np.ptp(np.nonzero(upright[..., 0])[1])
 
 
+def test_render_in_chunks_on_several_threads_draws_what_one_image_at_a_time_draws():
+    rng = np.random.default_rng(0)
+    factors = np.stack([rng.integers(0, size, 3 * shapes._RENDER_CHUNK + 5)
+                        for size in shapes.FACTOR_SIZES], axis=1)
+    together = shapes.render(factors, 32)  # several chunks per shape, drawn on a thread pool
+    for index in rng.choice(len(factors), 40, replace=False):
+        np.testing.assert_array_equal(together[index], shapes.render(factors[index:index + 1], 32)[0])
+
+
 def test_draw_shape_matches_the_grid():
     image = shapes.draw_shape("heart", scale=0.5, orientation=0.0, x=1.0, y=0.0, image_size=32)
     np.testing.assert_array_equal(image, shapes.render(_one(2, 0, 0, 31, 0), 32)[0])
