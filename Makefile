@@ -27,6 +27,12 @@ export VAEBOOK_STRICT := 1
 # Jupyter Book exits 0 over a notebook that stopped at a failed cell: tools/build_book.py runs it and
 # exits 1, naming the notebook and the cell, when any cell failed or any glued number is missing.
 BUILD := $(BIN)/python tools/build_book.py
+# The book's notebooks run two at a time (tools/build_book.py --jobs), each kernel on one core:
+# on two cores one notebook's evaluation overlaps the other's training, and small models train
+# faster on one thread than on two. The longest chapter starts first; models two chapters share
+# are trained once (vaebook.zoo locks a cache entry while it is trained). JOBS=1: one at a time.
+JOBS ?= 2
+RUN := --jobs $(JOBS) --first notebooks/03_beta_vae.ipynb --first notebooks/04_conv_vae.ipynb
 
 .PHONY: book test student student-profile student-notebooks student-check unit notebooks test-book browser-check venv clean
 
@@ -40,7 +46,7 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 book: $(STAMP)
-	VAEBOOK_PROFILE=full $(BUILD) --log _build/book.log -- build . --builder html
+	VAEBOOK_PROFILE=full $(BUILD) $(RUN) --log _build/book.log -- build . --builder html
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
 # The student edition and the browser check both read only what test-book left, and write apart:
@@ -52,7 +58,8 @@ test: unit notebooks test-book
 unit: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -n auto tests -q
 
-# nbval runs each notebook top to bottom in a fresh kernel; --nbval-lax compares only the outputs
+# nbval runs each notebook top to bottom in a fresh kernel, two notebooks at a time on one core
+# each (pytest-xdist, a notebook's cells on one worker); --nbval-lax compares only the outputs
 # of cells tagged nbval-check-output. Models go to a fresh cache, so every training path runs.
 # tools/nbval_cache.py stores each notebook whose cells all passed, with the outputs of this run,
 # in the test build's execution cache: the build below renders them instead of running every
@@ -61,7 +68,9 @@ notebooks: $(STAMP)
 	rm -rf $(TEST_BUILD)
 	mkdir -p $(TEST_BUILD)
 	VAEBOOK_PROFILE=quick VAEBOOK_CACHE_DIR=$(CURDIR)/$(TEST_BUILD)/zoo \
+		TF_NUM_INTRAOP_THREADS=1 OMP_NUM_THREADS=1 \
 		$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider \
+		-n $(JOBS) --dist loadfile \
 		-p tools.nbval_cache --nbval-cache-dir $(TEST_BUILD)/_build/.jupyter_cache notebooks -q
 
 # A from-scratch build with warnings as errors, into its own folder (the full build's cache is
@@ -84,7 +93,7 @@ test-book: $(STAMP)
 student: student-profile $(STAMP)
 	mkdir -p $(STUDENT_BUILD)
 	$(BIN)/python tools/student_config.py $(STUDENT_BUILD)/_config.yml
-	VAEBOOK_PROFILE=$(PROFILE) $(BUILD) -- build . --builder html --path-output $(STUDENT_BUILD) \
+	VAEBOOK_PROFILE=$(PROFILE) $(BUILD) $(RUN) -- build . --builder html --path-output $(STUDENT_BUILD) \
 		--config $(STUDENT_BUILD)/_config.yml
 	$(MAKE) --no-print-directory student-notebooks STUDENT_BUILD=$(STUDENT_BUILD)
 	@echo "Student site ($(PROFILE) profile): $(CURDIR)/$(STUDENT_BUILD)/_build/html/index.html"

@@ -99,3 +99,47 @@ def test_a_book_with_a_failed_claim_fails_and_names_it(tmp_path, minibook):
     assert "a planted claim that does not hold" in result.stderr
     assert "glued values are missing" in result.stderr and "mb_gap" in result.stderr
     assert (book / "_build" / "build.log").exists()
+
+
+@pytest.mark.skipif(os.environ.get("VAEBOOK_SKIP_BOOK_BUILD") == "1",
+                    reason="VAEBOOK_SKIP_BOOK_BUILD=1")
+def test_notebooks_run_side_by_side_then_render_from_the_cache(tmp_path, minibook):
+    _, book = minibook
+    command = [sys.executable, str(SCRIPT), "--jobs", "2", "--first",
+               str(book / "notebooks" / "02_second.ipynb"), "--", "build", str(book),
+               "--builder", "html"]
+    env = {**os.environ, "VAEBOOK_STRICT": "1", "VAEBOOK_PROFILE": "quick"}
+    env.pop("TF_NUM_INTRAOP_THREADS", None)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                            env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "[run] 2 notebooks, 2 at a time: 02_second.ipynb, 01_first.ipynb" in result.stdout
+    assert result.stdout.count("ran through in") == 2
+    # the build executed nothing itself: both notebooks came from the cache the run filled
+    assert result.stdout.count("Using cached notebook") == 2, result.stdout[-3000:]
+    assert "Executing notebook using" not in result.stdout
+    # a second build finds both in the cache and runs nothing
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                           env=env)
+    assert again.returncode == 0 and again.stdout.count(": in the execution cache") == 2
+
+
+@pytest.mark.skipif(os.environ.get("VAEBOOK_SKIP_BOOK_BUILD") == "1",
+                    reason="VAEBOOK_SKIP_BOOK_BUILD=1")
+def test_a_notebook_that_fails_side_by_side_stops_the_build_and_is_named(tmp_path, minibook):
+    _, book = minibook
+    path = book / "notebooks" / "01_first.ipynb"
+    notebook = json.loads(path.read_text())
+    notebook["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {},
+                              "outputs": [], "source": "raise ValueError('planted failure')"})
+    path.write_text(json.dumps(notebook))
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--jobs", "2", "--", "build", str(book), "--builder",
+         "html"], capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        env={**os.environ, "VAEBOOK_STRICT": "1", "VAEBOOK_PROFILE": "quick"})
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "the book was not built" in result.stderr
+    assert "notebook 01_first stopped at a failed cell" in result.stderr
+    assert "raise ValueError('planted failure')" in result.stderr
+    assert "ValueError: planted failure" in result.stderr
+    assert not (book / "_build" / "html" / "index.html").exists()

@@ -96,12 +96,47 @@ def test_a_read_only_cache_returns_the_trained_model(cache_dir, capsys, monkeypa
     assert not [p for p in cache_dir.iterdir() if p.is_dir()]
 
 
-def test_two_processes_saving_one_model_leave_one_entry(tmp_path):
+def test_two_processes_wanting_one_model_train_it_once(tmp_path):
+    # Two notebooks run side by side (make book): the second waits for the first's entry and loads it.
     script = textwrap.dedent("""
         import os, sys, time
         os.environ["VAEBOOK_CACHE_DIR"] = sys.argv[1]
         from vaebook import config, training, zoo
         from vaebook.models import build_model
+        def build(s):
+            return training.compile_model(build_model("autoencoder", **s))
+        def train(m):
+            print("trained")
+            time.sleep(3)  # long enough for the other process to ask for the entry meanwhile
+            m.set_weights([w + 0.5 for w in m.get_weights()])
+            return {"loss": [1.0]}
+        zoo.train_or_load("ae", {"latent_dim": 2}, build, train, "tag", config.get_profile("quick"))
+        print("done")
+    """)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"}
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "zoo")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    for run, (out, err) in zip(runs, outputs):
+        assert run.returncode == 0, err[-2000:]
+        assert "done" in out
+    assert sum(out.count("trained") for out, _ in outputs) == 1
+    assert sum(out.count("loaded ae from cache") for out, _ in outputs) == 1
+    entries = [p for p in (tmp_path / "zoo").iterdir() if p.is_dir()]
+    assert len(entries) == 1 and not entries[0].name.count(".partial-")
+    record = json.loads((entries[0] / "config.json").read_text())
+    assert zoo._sha256(entries[0] / "model.weights.h5") == record["weights_sha256"]
+
+
+def test_without_a_lock_two_processes_saving_one_model_leave_one_entry(tmp_path):
+    # Where processes cannot coordinate (no fcntl), both train: their saves must not mix.
+    script = textwrap.dedent("""
+        import contextlib, os, sys, time
+        os.environ["VAEBOOK_CACHE_DIR"] = sys.argv[1]
+        from vaebook import config, training, zoo
+        from vaebook.models import build_model
+        zoo._entry_lock = lambda folder, name: contextlib.nullcontext()  # as without fcntl
         def build(s):
             return training.compile_model(build_model("autoencoder", **s))
         def train(m):
@@ -119,7 +154,7 @@ def test_two_processes_saving_one_model_leave_one_entry(tmp_path):
     for run, (out, err) in zip(runs, outputs):
         assert run.returncode == 0, err[-2000:]
         assert "done" in out
-    entries = list((tmp_path / "zoo").iterdir())
+    entries = [p for p in (tmp_path / "zoo").iterdir() if p.is_dir()]
     assert len(entries) == 1 and not entries[0].name.count(".partial-")
     record = json.loads((entries[0] / "config.json").read_text())
     assert zoo._sha256(entries[0] / "model.weights.h5") == record["weights_sha256"]

@@ -16,14 +16,27 @@ book must never be published, so this exits 1 when
 
 and 0 only for a book in which every cell ran and every glued value is in place. ``make book``,
 ``make test`` (its -W build) and ``make student`` build through it.
+
+``--jobs N`` (N > 1) first runs the book's notebooks that the build's execution cache does not
+hold, N at a time, each in its own kernel, and stores each that ran through in that cache as
+MyST-NB would (same cache, same key: the notebook's code cells and kernel); the build then renders
+them instead of running them one after another. A notebook that fails is reported with its cell and
+error, is not stored, and the build is not started. The notebooks share the model cache: a model
+two of them want is trained by the first to ask and loaded by the other (``vaebook.zoo`` locks the
+entry). ``--first NB`` starts those notebooks first (the longest ones), then the book's order.
+Each kernel gets the machine's cores divided among the N jobs as its thread count (TensorFlow's
+``TF_NUM_INTRAOP_THREADS``, ``OMP_NUM_THREADS``), unless these are set already.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,10 +114,119 @@ def output_dir(args: list[str]) -> Path:
     return out / "_build"
 
 
+def book_notebooks(source: Path) -> list[Path]:
+    """The notebooks of the book's table of contents (``_toc.yml``), in its order."""
+    import yaml
+
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            name = node.get("file")
+            if isinstance(name, str):
+                path = source / (name if name.endswith(".ipynb") else name + ".ipynb")
+                if path.exists():
+                    found.append(path)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(yaml.safe_load((source / "_toc.yml").read_text(encoding="utf-8")))
+    return found
+
+
+def execution_timeout(source: Path) -> int:
+    """The cell timeout of ``_config.yml`` (``execute.timeout``; MyST-NB's 30 s when absent)."""
+    import yaml
+
+    settings = yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8")) or {}
+    return int((settings.get("execute") or {}).get("timeout", 30))
+
+
+def _run_notebook(path: str, timeout: int):
+    """Execute one notebook in its own folder, as MyST-NB's cache mode does: (the executed
+    notebook as JSON, seconds, the error and its traceback or None)."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    notebook = nbformat.read(path, as_version=4)
+    result = single_nb_execution(notebook, cwd=str(Path(path).parent), timeout=timeout,
+                                 allow_errors=False, meta_override=True)
+    error = None if result.err is None else f"{type(result.err).__name__}\n{result.exc_string}"
+    return nbformat.writes(notebook), result.time, error
+
+
+def run_notebooks(notebooks: list[Path], cache_path: Path, jobs: int, timeout: int,
+                  first: list[Path] = ()) -> list[str]:
+    """Run the notebooks the cache does not hold, ``jobs`` at a time, and store each that ran
+    through. Returns the failures (notebook, cell and error), empty when all ran through."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(cache_path))
+    first = [Path(p).resolve() for p in first]
+    ordered = sorted((p.resolve() for p in notebooks),
+                     key=lambda p: first.index(p) if p in first else len(first))
+    pending = []
+    for path in ordered:
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+            print(f"[run] {path.name}: in the execution cache", flush=True)
+        except KeyError:
+            pending.append(path)
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    for variable in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(variable, threads)  # inherited by each kernel
+    failures = []
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        running = {}
+        for path in pending:
+            running[pool.submit(_run_notebook, str(path), timeout)] = path
+        print(f"[run] {len(pending)} notebooks, {jobs} at a time: "
+              + ", ".join(p.name for p in pending), flush=True)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                path = running.pop(future)
+                text, seconds, error = future.result()
+                clock = time.perf_counter() - started
+                if error is not None:
+                    failures.append(f"notebook {path.stem} stopped at a failed cell:\n"
+                                    + failed_cell_text(error))
+                    print(f"[run] {path.name}: FAILED after {seconds:.0f} s ({clock:.0f} s "
+                          f"in)", flush=True)
+                    continue
+                record = cache.cache_notebook_bundle(
+                    CacheBundleIn(nbformat.reads(text, as_version=4), str(path),
+                                  data={"execution_seconds": seconds}),
+                    check_validity=False, overwrite=True)
+                print(f"[run] {path.name}: ran through in {seconds:.0f} s ({clock:.0f} s in), "
+                      f"cached as ID {record.pk}", flush=True)
+    return failures
+
+
+def failed_cell_text(report: str) -> str:
+    """:func:`failed_cell` for a traceback held in a string."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "report.err.log"
+        path.write_text(report, encoding="utf-8")
+        return failed_cell(path)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", type=Path, default=None,
                         help="where to keep the build's output (default: <build>/build.log)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="run the notebooks the cache lacks this many at a time first")
+    parser.add_argument("--first", action="append", type=Path, default=[],
+                        help="with --jobs: start this notebook first (repeatable)")
     parser.add_argument("args", nargs=argparse.REMAINDER,
                         help="jupyter-book's arguments, after --")
     options = parser.parse_args(argv)
@@ -117,6 +239,18 @@ def main(argv=None) -> int:
         stale.unlink()
     log_path = options.log or build_dir / "build.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    if options.jobs < 1:
+        parser.error(f"--jobs must be 1 or more, got {options.jobs}")
+    if options.jobs > 1:
+        source = Path(args[1]) if len(args) > 1 and not args[1].startswith("-") else Path(".")
+        failures = run_notebooks(book_notebooks(source), build_dir / ".jupyter_cache",
+                                 options.jobs, execution_timeout(source), options.first)
+        if failures:
+            print(f"\nBUILD FAILED: {len(failures)} notebooks stopped at a failed cell; the book "
+                  f"was not built", file=sys.stderr)
+            for problem in failures:
+                print(f"- {problem}", file=sys.stderr)
+            return 1
     chunks = []
     with subprocess.Popen([jupyter_book(), *args], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, errors="replace") as process:

@@ -13,6 +13,7 @@ Each entry holds ``config.json`` (what was trained, and on what), ``model.weight
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -145,7 +146,9 @@ def train_or_load(
     weights file cut short or corrupted: each entry keeps its weights' SHA-256) is named with its
     folder and trained again; a cache that cannot be written (a read-only shared folder) is
     detected before training, and the trained model is returned with a notice instead of being
-    lost at the save; two processes saving the same entry leave one complete entry.
+    lost at the save; two processes that want the same entry train it once (the second waits
+    for the first, then loads its entry), and where they cannot coordinate (no ``fcntl``) still
+    leave one complete entry.
     """
     checks.mapping(config, "config", allow_empty=True)
     _check_json(config, "config")
@@ -158,6 +161,41 @@ def train_or_load(
         root = Path(os.environ.get(CACHE_DIR_ENV, "~/.cache/vaebook")).expanduser()
         print(f"Notice: the model cache {root} cannot be created ({error}).")
     folder = root / cache_key(name, config, profile, data_tag)
+    with _entry_lock(folder, name):
+        return _train_or_load_entry(name, config, build, train, data_tag, profile, retrain,
+                                    root, folder)
+
+
+@contextlib.contextmanager
+def _entry_lock(folder: Path, name: str):
+    """Hold one cache entry for this process while it is looked up, trained and saved.
+
+    Two notebooks run side by side (``make book`` runs two at once) may want the same model: the
+    second to ask waits for the first to finish it, then loads it, so every model is trained once.
+    The lock is an ``flock`` on a small file beside the entry, released when the process ends
+    however it ends. Without ``fcntl`` (Windows) or a writable cache there is no lock: two
+    processes may then both train the model, and ``_save`` still leaves one complete entry."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system
+        yield
+        return
+    try:
+        handle = open(folder.with_name(f".{folder.name}.lock"), "a")
+    except OSError:  # a read-only cache: nothing is saved, so there is nothing to share
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            print(f"waiting for another process, which is training {name} ...", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+def _train_or_load_entry(name, config, build, train, data_tag, profile, retrain, root, folder):
+    """train_or_load's work on one entry, under its lock."""
     weights_path = folder / "model.weights.h5"
     model = checks.model(build(config), "build(config)")
     if weights_path.exists() and not retrain:
