@@ -28,11 +28,14 @@ export VAEBOOK_STRICT := 1
 # exits 1, naming the notebook and the cell, when any cell failed or any glued number is missing.
 BUILD := $(BIN)/python tools/build_book.py
 # The book's notebooks run two at a time (tools/build_book.py --jobs), each kernel on one core:
-# on two cores one notebook's evaluation overlaps the other's training, and small models train
-# faster on one thread than on two. The longest chapter starts first; models two chapters share
-# are trained once (vaebook.zoo locks a cache entry while it is trained). JOBS=1: one at a time.
+# on two cores, what keeps one core busy in a chapter (evaluation, plotting, a kernel's start)
+# overlaps another chapter's work. The two longest chapters start first, and Chapter 6 last: it
+# scores the models of Chapters 2-5, and finds them trained rather than training them itself on a
+# core shared with another chapter. A model two chapters share is trained once (vaebook.zoo locks
+# a cache entry while it is trained), whatever the order. JOBS=1: one at a time.
 JOBS ?= 2
-RUN := --jobs $(JOBS) --first notebooks/03_beta_vae.ipynb --first notebooks/04_conv_vae.ipynb
+ORDER := 03_beta_vae 04_conv_vae 01_autoencoder 02_vae 05_gan 90_scaling_up 07_debugging
+RUN := --jobs $(JOBS) $(foreach name,$(ORDER),--first notebooks/$(name).ipynb)
 
 .PHONY: book test student student-profile student-notebooks student-check unit notebooks test-book browser-check venv clean
 

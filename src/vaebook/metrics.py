@@ -436,11 +436,15 @@ def features(classifier, images, batch_size: int = 256) -> np.ndarray:
     Every score below compares images through these features, so real and generated images
     must go through the same classifier.
     """
+    return _check_classifier(classifier).features(images, batch_size)
+
+
+def _check_classifier(classifier):
+    """``classifier``, if it is the evaluation classifier every sample score uses."""
     from .models import Classifier
 
-    checks.instance(classifier, "classifier", Classifier,
-                    "a vaebook.models.Classifier (e.g. ClassifierConfig().build(), trained)")
-    return classifier.features(images, batch_size)
+    return checks.instance(classifier, "classifier", Classifier,
+                           "a vaebook.models.Classifier (e.g. ClassifierConfig().build(), trained)")
 
 
 def _feature_sets(a, b, name_a: str, name_b: str, min_rows: int = 2):
@@ -678,11 +682,7 @@ def sample_quality(classifier, generated, reference=None, *, reference_features=
     if (reference is None) == (reference_features is None):
         raise ValueError("give the reference either as images (reference=) or as their "
                          "features (reference_features=), exactly one of the two")
-    from .models import Classifier
-
-    checks.instance(classifier, "classifier", Classifier,
-                    "a vaebook.models.Classifier (e.g. ClassifierConfig().build(), trained)")
-    fake, classes = classifier.features_and_classes(generated)  # one forward pass for both
+    fake, classes = _check_classifier(classifier).features_and_classes(generated)  # one forward pass for both
     real = (features(classifier, reference) if reference_features is None
             else checks.array(reference_features, "reference_features", ndim=2))
     kid_result = kid(real, fake, kid_subsets, kid_subset_size, seed=seed)
