@@ -97,7 +97,7 @@ def test_a_read_only_cache_returns_the_trained_model(cache_dir, capsys, monkeypa
 
 
 def test_two_processes_wanting_one_model_train_it_once(tmp_path):
-    # Two notebooks run side by side (make book): the second waits for the first's entry and loads it.
+    # Two notebooks side by side (make book): the second waits for the first's entry, then loads it.
     script = textwrap.dedent("""
         import os, sys, time
         os.environ["VAEBOOK_CACHE_DIR"] = sys.argv[1]
@@ -113,20 +113,10 @@ def test_two_processes_wanting_one_model_train_it_once(tmp_path):
         zoo.train_or_load("ae", {"latent_dim": 2}, build, train, "tag", config.get_profile("quick"))
         print("done")
     """)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"}
-    runs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "zoo")],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-            for _ in range(2)]
-    outputs = [run.communicate(timeout=300) for run in runs]
-    for run, (out, err) in zip(runs, outputs):
-        assert run.returncode == 0, err[-2000:]
-        assert "done" in out
-    assert sum(out.count("trained") for out, _ in outputs) == 1
-    assert sum(out.count("loaded ae from cache") for out, _ in outputs) == 1
-    entries = [p for p in (tmp_path / "zoo").iterdir() if p.is_dir()]
-    assert len(entries) == 1 and not entries[0].name.count(".partial-")
-    record = json.loads((entries[0] / "config.json").read_text())
-    assert zoo._sha256(entries[0] / "model.weights.h5") == record["weights_sha256"]
+    outputs = run_twice_at_once(script, tmp_path / "zoo")
+    assert sum(out.count("trained") for out in outputs) == 1
+    assert sum(out.count("loaded ae from cache") for out in outputs) == 1
+    assert_one_complete_entry(tmp_path / "zoo")
 
 
 def test_without_a_lock_two_processes_saving_one_model_leave_one_entry(tmp_path):
@@ -146,15 +136,25 @@ def test_without_a_lock_two_processes_saving_one_model_leave_one_entry(tmp_path)
         zoo.train_or_load("ae", {"latent_dim": 2}, build, train, "tag", config.get_profile("quick"))
         print("done")
     """)
+    outputs = run_twice_at_once(script, tmp_path / "zoo")
+    assert_one_complete_entry(tmp_path / "zoo")
+
+
+def run_twice_at_once(script: str, cache: Path) -> list[str]:
+    """Run ``script`` in two Python processes at once with the model cache ``cache``; their
+    outputs, once both have exited 0 and printed "done"."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0"}
-    runs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "zoo")],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-            for _ in range(2)]
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(cache)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
     outputs = [run.communicate(timeout=300) for run in runs]
     for run, (out, err) in zip(runs, outputs):
         assert run.returncode == 0, err[-2000:]
         assert "done" in out
-    entries = [p for p in (tmp_path / "zoo").iterdir() if p.is_dir()]
+    return [out for out, _ in outputs]
+
+
+def assert_one_complete_entry(cache: Path) -> None:
+    entries = [p for p in cache.iterdir() if p.is_dir()]
     assert len(entries) == 1 and not entries[0].name.count(".partial-")
     record = json.loads((entries[0] / "config.json").read_text())
     assert zoo._sha256(entries[0] / "model.weights.h5") == record["weights_sha256"]

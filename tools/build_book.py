@@ -54,7 +54,12 @@ def jupyter_book() -> str:
 
 def failed_cell(report: Path) -> str:
     """The cell that raised and its error, from a MyST-NB execution report (``*.err.log``)."""
-    text = ANSI.sub("", report.read_text(encoding="utf-8", errors="replace"))
+    return failed_cell_text(report.read_text(encoding="utf-8", errors="replace"))
+
+
+def failed_cell_text(report: str) -> str:
+    """:func:`failed_cell` for the report's text (an execution's traceback)."""
+    text = ANSI.sub("", report)
     lines = [line.rstrip() for line in text.splitlines()]
     cell, error = [], ""
     try:
@@ -207,16 +212,6 @@ def run_notebooks(notebooks: list[Path], cache_path: Path, jobs: int, timeout: i
                 print(f"[run] {path.name}: ran through in {seconds:.0f} s ({clock:.0f} s in), "
                       f"cached as ID {record.pk}", flush=True)
     return failures
-
-
-def failed_cell_text(report: str) -> str:
-    """:func:`failed_cell` for a traceback held in a string."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "report.err.log"
-        path.write_text(report, encoding="utf-8")
-        return failed_cell(path)
 
 
 def main(argv=None) -> int:

@@ -682,7 +682,8 @@ def sample_quality(classifier, generated, reference=None, *, reference_features=
     if (reference is None) == (reference_features is None):
         raise ValueError("give the reference either as images (reference=) or as their "
                          "features (reference_features=), exactly one of the two")
-    fake, classes = _check_classifier(classifier).features_and_classes(generated)  # one forward pass for both
+    # one forward pass for both
+    fake, classes = _check_classifier(classifier).features_and_classes(generated)
     real = (features(classifier, reference) if reference_features is None
             else checks.array(reference_features, "reference_features", ndim=2))
     kid_result = kid(real, fake, kid_subsets, kid_subset_size, seed=seed)
